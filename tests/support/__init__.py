@@ -1,0 +1,1 @@
+"""Shared test machinery: golden-file loading and the checks of the cell contract."""
