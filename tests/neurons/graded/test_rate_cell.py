@@ -1,0 +1,211 @@
+"""RateCell: golden parity with ngclearn, properties of the contract, bad input."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from support import contract
+from support.golden import constructor_kwargs, golden_names, load_golden
+
+from dynax.activations import ACTIVATIONS
+from dynax.neurons.graded.rate_cell import RateCell
+
+# Defect 1 of the spec's §9: ngclearn's RateCell maps "heun" to RK4 and "rk4"/"ralston" to
+# Euler. The parity test runs the integrator that really ran.
+REFERENCE_RAN = {"heun": "rk4", "rk2_heun": "rk4", "rk4": "euler", "ralston": "euler"}
+
+
+def _cell_from_golden(golden, integration_type=None):
+    kwargs = constructor_kwargs(golden, {"batch_size": None})
+    label = kwargs.get("integration_type", "euler")
+    kwargs["integration_type"] = integration_type or REFERENCE_RAN.get(label, label)
+    return RateCell(**kwargs)
+
+
+def _run(cell, golden):
+    step = jax.jit(jax.vmap(lambda s, i: cell.step(s, i, None, golden.dt)))
+    state = jax.vmap(lambda _: cell.init_state())(jnp.arange(golden.batch_size))
+    out = []
+    for k in range(golden.num_steps):
+        inputs = RateCell.Inputs(j=golden.inputs["j"][k], j_td=golden.inputs["j_td"][k])
+        state = step(state, inputs)
+        out.append(state)
+    return jax.tree.map(lambda *xs: np.stack(xs), *out)
+
+
+@pytest.mark.parametrize("name", golden_names("RateCell"))
+def test_matches_reference(name):
+    golden = load_golden(name)
+    states = _run(_cell_from_golden(golden), golden)
+    np.testing.assert_allclose(states.z, golden.traj["z"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(states.zF, golden.traj["zF"], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", golden_names("RateCell"))
+def test_reference_mislabels_integrators(name):
+    """Where the file's label is one the reference dispatches wrongly, dynax's integrator of
+    that name gives a different trajectory (the defect is pinned, not copied)."""
+    golden = load_golden(name)
+    label = golden.params.get("integration_type", "euler")
+    if label not in REFERENCE_RAN:
+        assert _cell_from_golden(golden).integration_type == label
+        return
+    states = _run(_cell_from_golden(golden, integration_type=label), golden)
+    assert np.abs(states.z - golden.traj["z"]).max() > 1e-4
+
+
+def test_modulated_current_is_what_the_reference_writes_back():
+    """ngclearn stores `m = f'(z_old)·j·resist_scale` into its input `j` (defect 2); dynax keeps
+    its inputs untouched, but the same quantity drives z: Euler's increment is (m + j_td)/τ."""
+    golden = load_golden("RateCell_tanh_cauchy_midpoint")
+    cell = RateCell(5, 20.0, act_fx="tanh", resist_scale=0.7, integration_type="euler")
+    z_old = golden.traj["z"][3, 0]
+    j, j_td = golden.inputs["j"][4, 0], golden.inputs["j_td"][4, 0]
+    new = cell.step(RateCell.State(z=z_old, zF=jnp.tanh(z_old)), RateCell.Inputs(j, j_td), None, 1)
+    np.testing.assert_allclose(
+        (new.z - z_old) * 20.0 - j_td, golden.traj["j"][4, 0], rtol=1e-4, atol=1e-5
+    )
+
+
+# ---------------------------------------------------------------- properties (hypothesis)
+
+N = 4  # one unit count keeps jit caches warm across examples
+finite = st.floats(-10.0, 10.0, allow_nan=False, width=32)
+units = st.lists(finite, min_size=N, max_size=N).map(lambda v: jnp.asarray(v, jnp.float32))
+
+
+@st.composite
+def cells(draw, stateful=True):
+    tau = draw(st.floats(0.5, 50.0)) if stateful else 0.0
+    return RateCell(
+        N,
+        tau_m=tau,
+        prior=(
+            draw(st.sampled_from(["gaussian", "laplacian", "cauchy", "exp"])),
+            draw(st.floats(0, 2)),
+        ),
+        act_fx=draw(st.sampled_from(["identity", "tanh", "sigmoid", "relu", "lrelu"])),
+        output_scale=draw(st.floats(0.1, 3.0)),
+        threshold=draw(st.sampled_from([("none", 0.0), ("soft_threshold", 0.05)])),
+        integration_type=draw(st.sampled_from(["euler", "midpoint", "heun", "ralston", "rk4"])),
+        resist_scale=draw(st.floats(0.1, 2.0)),
+    )
+
+
+def _state(z):
+    return RateCell.State(z=z, zF=jnp.tanh(z))
+
+
+@given(cells(), units, units, units, st.floats(0.01, 1.0))
+def test_step_is_pure_and_preserves_structure(cell, z, j, j_td, dt):
+    contract.assert_pure(cell, _state(z), RateCell.Inputs(j, j_td), None, dt)
+
+
+@given(st.one_of(cells(), cells(stateful=False)), units, units, units, st.floats(0.01, 1.0))
+def test_jit_matches_eager(cell, z, j, j_td, dt):
+    contract.assert_jit_matches_eager(cell, _state(z), RateCell.Inputs(j, j_td), None, dt)
+
+
+@given(cells(), st.lists(units, min_size=6, max_size=6), st.floats(0.01, 1.0))
+def test_vmap_matches_loop(cell, rows, dt):
+    x = jnp.stack(rows).reshape(3, 2, N)
+    contract.assert_vmap_matches_loop(cell, _state(x[:, 0]), RateCell.Inputs(x[:, 1]), None, dt)
+
+
+@given(cells(), st.floats(0.01, 1.0))
+def test_rest_is_a_fixed_point_without_input(cell, dt):
+    """z = 0 is an equilibrium of every leak shape; zF = f(0)·scale there."""
+    rest = cell.init_state()
+    new = cell.step(rest, RateCell.Inputs(jnp.zeros(N)), None, dt)
+    np.testing.assert_array_equal(new.z, rest.z)
+
+
+@given(cells(), st.integers(0, 2**31 - 1), st.floats(0.05, 1.0))
+def test_no_nan_over_1000_steps(cell, seed, dt):
+    """Finite inputs in [-1e3, 1e3] keep the state finite (dt ≤ τ keeps Euler stable)."""
+    j = jax.random.uniform(jax.random.key(seed), (1000, N), minval=-1e3, maxval=1e3)
+    contract.assert_finite_run(cell, cell.init_state(), RateCell.Inputs(j), None, dt)
+
+
+def test_new_tau_does_not_retrace():
+    cell = RateCell(N, 10.0)
+    contract.assert_no_retrace(
+        lambda tau: RateCell(N, tau),
+        [5.0, 10.0, 20.0],
+        cell.init_state(),
+        RateCell.Inputs(jnp.ones(N)),
+        None,
+        1.0,
+    )
+
+
+@given(st.floats(2.0, 30.0), st.sampled_from(["euler", "midpoint", "rk4"]))
+def test_gradient_wrt_tau_matches_finite_difference(tau, integrator):
+    j = jnp.linspace(-1.0, 1.0, N)
+
+    def loss(tau_m):
+        cell = RateCell(
+            N, tau_m, act_fx="tanh", prior=("gaussian", 0.5), integration_type=integrator
+        )
+        final, _ = contract.run_steps(
+            cell, cell.init_state(), RateCell.Inputs(jnp.tile(j, (20, 1))), None, 0.5
+        )
+        return jnp.sum(final.z**2)
+
+    contract.assert_grad_matches_finite_difference(loss, tau)
+
+
+def test_per_unit_tau_is_heterogeneous():
+    tau = jnp.array([1.0, 2.0, 4.0, 8.0])
+    cell = RateCell(N, tau)
+    new = cell.step(cell.init_state(), RateCell.Inputs(jnp.ones(N)), None, 0.5)
+    np.testing.assert_allclose(new.z, 0.5 / tau)
+
+
+def test_euler_matches_the_closed_form_decay():
+    """Gaussian prior, constant drive: z(t) → j/γ with rate γ/τ; Euler is z⁺ = z + dt(j − γz)/τ."""
+    cell = RateCell(1, 4.0, prior=("gaussian", 2.0))
+    z = jnp.array([0.3])
+    new = cell.step(RateCell.State(z, z), RateCell.Inputs(jnp.array([1.0])), None, 0.1)
+    np.testing.assert_allclose(new.z, 0.3 + 0.1 * (1.0 - 2.0 * 0.3) / 4.0, rtol=1e-6)
+
+
+# ---------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_units": 0, "tau_m": 1.0}, "n_units"),
+        ({"n_units": 3, "tau_m": -1.0}, "tau_m"),
+        ({"n_units": 3, "tau_m": jnp.array([1.0, 0.0, 1.0])}, "tau_m"),
+        ({"n_units": 3, "tau_m": jnp.ones(4)}, "tau_m"),
+        ({"n_units": 3, "tau_m": float("nan")}, "tau_m"),
+        ({"n_units": 3, "tau_m": 1.0, "prior": ("student", 0.1)}, "prior"),
+        ({"n_units": 3, "tau_m": 1.0, "prior": ("gaussian", -0.1)}, "prior"),
+        ({"n_units": 3, "tau_m": 1.0, "prior": "gaussian"}, "prior"),
+        ({"n_units": 3, "tau_m": 1.0, "act_fx": "swish"}, "act_fx"),
+        ({"n_units": 3, "tau_m": 1.0, "threshold": ("cauchy_threshold", 0.1)}, "threshold"),
+        ({"n_units": 3, "tau_m": 1.0, "threshold": ("soft_threshold", -0.1)}, "threshold"),
+        ({"n_units": 3, "tau_m": 1.0, "integration_type": "rk45"}, "integration_type"),
+        ({"n_units": 3, "tau_m": 1.0, "output_scale": float("inf")}, "output_scale"),
+        ({"n_units": 3, "tau_m": 1.0, "resist_scale": jnp.ones(2)}, "resist_scale"),
+    ],
+)
+def test_bad_constructor_arguments_raise(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        RateCell(**kwargs)
+
+
+@pytest.mark.parametrize("field", ["j", "j_td"])
+def test_wrong_input_shape_raises_at_trace_time(field):
+    cell = RateCell(3, 1.0)
+    good = {"j": jnp.ones(3), "j_td": jnp.ones(3)}
+    good[field] = jnp.ones((2, 3))
+    with pytest.raises(
+        ValueError,
+        match=rf"RateCell.step: input `{field}` must have shape \(3,\), got shape \(2, 3\)",
+    ):
+        jax.jit(lambda s: cell.step(s, RateCell.Inputs(**good), None, 1.0))(cell.init_state())
