@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 from support import contract
 from support.golden import constructor_kwargs, golden_names, load_golden
 
-from dynax.activations import ACTIVATIONS
 from dynax.neurons.graded.rate_cell import RateCell
 
 # Defect 1 of the spec's §9: ngclearn's RateCell maps "heun" to RK4 and "rk4"/"ralston" to
