@@ -1,0 +1,132 @@
+"""Checkpoints: bit-exact round trips, atomic writes, clear errors, resumption."""
+
+import os
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from dynax import checkpoint
+from dynax.neurons.graded.rate_cell import RateCell
+from dynax.simulate import simulate
+
+
+def _assert_bit_exact(a, b):
+    leaves_a, leaves_b = jax.tree.leaves(a), jax.tree.leaves(b)
+    assert len(leaves_a) == len(leaves_b)
+    for x, y in zip(leaves_a, leaves_b, strict=True):
+        assert np.asarray(x).dtype == np.asarray(y).dtype
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+
+
+def test_model_state_and_optimiser_round_trip_bit_exact(tmp_path):
+    cell = RateCell(4, jnp.array([1.0, 2.5, 3.0, 7.0]), act_fx="tanh", prior=("cauchy", 0.3))
+    state = simulate(cell, cell.init_state(), RateCell.Inputs(jnp.ones((5, 4))), dt=0.3)[0]
+    optimiser = optax.adam(1e-3)
+    opt_state = optimiser.init(eqx.filter(cell, eqx.is_inexact_array))
+    tree = {"model": cell, "state": state, "opt": opt_state}
+    checkpoint.save(tmp_path / "run.ckpt", tree)
+    like = {
+        "model": RateCell(4, jnp.ones(4), act_fx="tanh", prior=("cauchy", 0.0)),
+        "state": cell.init_state(),
+        "opt": optimiser.init(eqx.filter(cell, eqx.is_inexact_array)),
+    }
+    loaded = checkpoint.load(tmp_path / "run.ckpt", like)
+    _assert_bit_exact(loaded, tree)
+    assert loaded["model"].act_fx == "tanh"
+
+
+def test_like_may_be_shapes_only(tmp_path):
+    cell = RateCell(3, 2.0)
+    checkpoint.save(tmp_path / "m.ckpt", cell)
+    like = eqx.filter_eval_shape(RateCell, 3, 1.0)
+    _assert_bit_exact(checkpoint.load(tmp_path / "m.ckpt", like), cell)
+
+
+@pytest.mark.parametrize(
+    ("like", "match"),
+    [
+        (RateCell(3, jnp.ones(3)), r"leaf \.tau_m has shape \[\] in .* but \[3\] in `like`"),
+        ((RateCell(3, 1.0), jnp.zeros(2)), r"file has leaf \.tau_m where `like` has \[0\]\.tau_m"),
+        (RateCell(3, 1.0).init_state(), r"file has leaf \.tau_m where `like` has \.z"),
+        (jax.tree.map(lambda x: x.astype(jnp.float16), RateCell(3, 1.0)), r"dtype float32"),
+    ],
+)
+def test_mismatch_names_the_leaf(tmp_path, like, match):
+    checkpoint.save(tmp_path / "m.ckpt", RateCell(3, 1.0))
+    with pytest.raises(ValueError, match=match):
+        checkpoint.load(tmp_path / "m.ckpt", like)
+
+
+def test_missing_leaves_are_named(tmp_path):
+    checkpoint.save(tmp_path / "m.ckpt", [RateCell(3, 1.0)])
+    with pytest.raises(ValueError, match=r"leaf \[1\]\.tau_m is missing from .*m\.ckpt"):
+        checkpoint.load(tmp_path / "m.ckpt", [RateCell(3, 1.0), RateCell(3, 1.0)])
+    with pytest.raises(ValueError, match=r"leaf \[0\]\.tau_m is missing from `like`"):
+        checkpoint.load(tmp_path / "m.ckpt", [])
+
+
+def test_not_a_checkpoint(tmp_path):
+    (tmp_path / "x.ckpt").write_bytes(b"\x80\x04 this is a pickle, maybe")
+    with pytest.raises(ValueError, match="not a dynax checkpoint"):
+        checkpoint.load(tmp_path / "x.ckpt", RateCell(3, 1.0))
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.01, 0.1, 0.5, 0.99])
+def test_interrupted_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch, fraction):
+    """The write dies after `fraction` of the new file's bytes; the old file survives."""
+    new = RateCell(3, 99.0)
+    checkpoint.save(tmp_path / "size", new)
+    fail_after = int(fraction * (tmp_path / "size").stat().st_size)
+    (tmp_path / "size").unlink()
+    path = tmp_path / "m.ckpt"
+    old = RateCell(3, 1.0)
+    checkpoint.save(path, old)
+    written = {"n": 0}
+    real_fdopen = os.fdopen
+
+    class Crashing:
+        def __init__(self, f):
+            self.f = f
+
+        def write(self, data):
+            data = bytes(data)
+            room = fail_after - written["n"]
+            if len(data) > room:
+                self.f.write(data[: max(room, 0)])
+                raise KeyboardInterrupt("simulated crash mid-save")
+            written["n"] += len(data)
+            return self.f.write(data)
+
+        def __getattr__(self, name):
+            return getattr(self.f, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return self.f.__exit__(*exc)
+
+    monkeypatch.setattr(os, "fdopen", lambda fd, mode: Crashing(real_fdopen(fd, mode)))
+    with pytest.raises(KeyboardInterrupt):
+        checkpoint.save(path, new)
+    monkeypatch.undo()
+    _assert_bit_exact(checkpoint.load(path, RateCell(3, 0.0)), old)
+    assert [p.name for p in tmp_path.iterdir()] == ["m.ckpt"]  # no temporary file left
+
+
+def test_resume_from_checkpoint_equals_uninterrupted_run(tmp_path):
+    cell = RateCell(3, 3.0, act_fx="sigmoid", integration_type="rk4")
+    j = RateCell.Inputs(jax.random.normal(jax.random.key(2), (40, 3)))
+    whole, _ = simulate(cell, cell.init_state(), j, dt=0.2)
+    half, _ = simulate(cell, cell.init_state(), jax.tree.map(lambda x: x[:20], j), dt=0.2)
+    checkpoint.save(tmp_path / "half.ckpt", (cell, half))
+    cell2, state2 = checkpoint.load(
+        tmp_path / "half.ckpt",
+        (RateCell(3, 1.0, act_fx="sigmoid", integration_type="rk4"), cell.init_state()),
+    )
+    resumed, _ = simulate(cell2, state2, jax.tree.map(lambda x: x[20:], j), dt=0.2, start_step=20)
+    _assert_bit_exact(resumed, whole)
