@@ -1,0 +1,146 @@
+"""BernoulliErrorCell: the error unit of a Bernoulli likelihood (ngclearn's
+`BernoulliErrorCell`)."""
+
+import math
+from typing import ClassVar
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float, PRNGKeyArray
+
+from ..._core import AbstractCell
+from ..._typing import TimeStep
+from ..._validate import check_input, check_int, check_range
+
+
+class BernoulliErrorCellState(eqx.Module):
+    """The outputs of the last step: `L` (the log-likelihood, a scalar), `dp` and `dtarget`
+    (one value per unit)."""
+
+    L: Float[Array, ""]
+    dp: Float[Array, " n"]
+    dtarget: Float[Array, " n"]
+
+
+class BernoulliErrorCellInputs(eqx.Module):
+    """`p`: the predicted probabilities (or logits, see `input_logits`); `target`: the observed
+    values x (0/1, or soft targets in [0, 1]); `modulator`: scales the derivative outputs per
+    unit (`None` ⇒ 1); `mask`: 1 where a unit is observed in this step, 0 where it is not
+    (`None` ⇒ all observed)."""
+
+    p: Float[Array, " n"]
+    target: Float[Array, " n"]
+    modulator: Float[Array, " n"] | None = None
+    mask: Float[Array, " n"] | None = None
+
+
+def _ones_if_none(owner: str, name: str, value, shape, dtype):
+    if value is None:
+        return jnp.ones(shape, dtype)
+    check_input(owner, name, value, shape)
+    return value
+
+
+def _straight_through_clip(x, lower, upper):
+    """`clip(x, lower, upper)` in value, identity in derivative."""
+    return x + jax.lax.stop_gradient(jnp.clip(x, lower, upper) - x)
+
+
+class BernoulliErrorCell(AbstractCell):
+    r"""The error unit of a Bernoulli likelihood.
+
+    The probability is `q = p` (or `q = σ(p)` with `input_logits=True`), clipped to
+    `[eps, 1 − eps]`. With the target x, the mask `k` and the modulator `m`, one step computes
+
+    $$L = \sum_i k_i \big[x_i \log q_i + (1 − x_i) \log(1 − q_i)\big], \qquad
+    \text{dtarget} = m ⊙ k ⊙ \log\frac{q}{1 − q} = m ⊙ \frac{∂L}{∂x},$$
+
+    $$\text{dp} = m ⊙ k ⊙ \Big(\frac{x}{q} − \frac{1 − x}{1 − q}\Big) \text{ (probabilities)},
+    \qquad \text{dp} = m ⊙ k ⊙ (x − q) \text{ (logits)},$$
+
+    so that `dp = m ⊙ ∂L/∂p`. Where the clip is active (p outside [eps, 1 − eps], or |p| beyond
+    logit(1 − eps) for logits) the formulas are evaluated at the clipped q, as in the
+    reference: the clip acts as a straight-through estimator (identity derivative), so the
+    gradient keeps pointing towards the target instead of vanishing, and `jax.grad` of `L`
+    gives the same values as `dp` there too. Probabilities outside [0, 1] (inputs are not
+    validated: they are traced values) are clipped the same way, so every finite input gives
+    finite outputs. Logits are clipped in logit space and `log q`, `log(1 − q)` are computed
+    with `log σ`, which keeps them accurate near saturation.
+
+    The cell is a stateless map: the state holds the outputs of the last step, and `dt` and
+    `key` are unused. A batch is `jax.vmap`; `L` is per sample (sum it for the batch total).
+
+    Differences from ngclearn 3.2.3: for probabilities, `dp` is the derivative of `L` (the
+    reference multiplies it by σ'(p) of the probability itself); `L` counts only the unmasked
+    units (the reference ignores the mask in `L`; both ignore the modulator); a mask is given
+    per step, so there is no mask to "consume"; `eps` can be set; the `(H, W, C)` shape option
+    is `vmap` over the extra axes.
+    """
+
+    State: ClassVar = BernoulliErrorCellState
+    Inputs: ClassVar = BernoulliErrorCellInputs
+
+    n_units: int = eqx.field(static=True)
+    input_logits: bool = eqx.field(static=True)
+    eps: float = eqx.field(static=True)
+
+    def __init__(self, n_units: int, input_logits: bool = False, eps: float = 1e-4):
+        """**Arguments:**
+
+        - `n_units`: number of units.
+        - `input_logits`: `p` holds logits (`q = σ(p)`) instead of probabilities.
+        - `eps`: q is clipped to `[eps, 1 − eps]`, with 0 < eps < 0.5 (the reference's 1e-4).
+        """
+        owner = type(self).__name__
+        check_int(owner, "n_units", n_units, minimum=1)
+        self.n_units = n_units
+        if not isinstance(input_logits, bool):
+            raise ValueError(f"{owner}: `input_logits` must be a bool, got {input_logits!r}.")
+        self.input_logits = input_logits
+        if isinstance(eps, bool) or not isinstance(eps, int | float):
+            raise ValueError(f"{owner}: `eps` must be a float in (0, 0.5), got {eps!r}.")
+        check_range(
+            owner, "eps", eps, lower=0.0, upper=0.5, lower_inclusive=False, upper_inclusive=False
+        )
+        self.eps = float(eps)
+
+    def init_state(self, *, key: PRNGKeyArray | None = None) -> BernoulliErrorCellState:
+        """All zeros (the reference's reset)."""
+        zeros = jnp.zeros((self.n_units,), jnp.result_type(float))
+        return BernoulliErrorCellState(L=jnp.zeros((), zeros.dtype), dp=zeros, dtarget=zeros)
+
+    def step(
+        self,
+        state: BernoulliErrorCellState,
+        inputs: BernoulliErrorCellInputs,
+        key: PRNGKeyArray | None,
+        dt: TimeStep,
+    ) -> BernoulliErrorCellState:
+        """The log-likelihood and derivatives of this step (see the class docstring);
+        `state`'s values, `key` and `dt` are unused."""
+        owner = type(self).__name__
+        shape = (self.n_units,)
+        dtype = state.dp.dtype
+        check_input(owner, "p", inputs.p, shape)
+        check_input(owner, "target", inputs.target, shape)
+        modulator = _ones_if_none(owner, "modulator", inputs.modulator, shape, dtype)
+        mask = _ones_if_none(owner, "mask", inputs.mask, shape, dtype)
+        x = inputs.target
+        if self.input_logits:
+            bound = math.log((1.0 - self.eps) / self.eps)  # logit(1 − eps)
+            z = _straight_through_clip(inputs.p, -bound, bound)
+            q = jax.nn.sigmoid(z)
+            log_q, log_1mq = jax.nn.log_sigmoid(z), jax.nn.log_sigmoid(-z)
+            grad_p = x - q
+        else:
+            q = _straight_through_clip(inputs.p, self.eps, 1.0 - self.eps)
+            log_q, log_1mq = jnp.log(q), jnp.log1p(-q)
+            grad_p = x / q - (1.0 - x) / (1.0 - q)
+        loss = jnp.sum(mask * (x * log_q + (1.0 - x) * log_1mq))
+        gain = modulator * mask
+        return BernoulliErrorCellState(
+            L=loss.astype(state.L.dtype),
+            dp=(gain * grad_p).astype(dtype),
+            dtarget=(gain * (log_q - log_1mq)).astype(dtype),
+        )
