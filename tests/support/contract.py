@@ -14,12 +14,18 @@ import jax.numpy as jnp
 import numpy as np
 
 
+def _host_copy(x: Any) -> np.ndarray:
+    if jnp.issubdtype(x.dtype, jax.dtypes.prng_key):  # typed keys: compare their bits
+        x = jax.random.key_data(x)
+    return np.array(x, copy=True)
+
+
 def _snapshot(tree: Any) -> Any:
-    return jax.tree.map(lambda x: np.array(x, copy=True), eqx.filter(tree, eqx.is_array))
+    return jax.tree.map(_host_copy, eqx.filter(tree, eqx.is_array))
 
 
 def _assert_trees_equal(a: Any, b: Any) -> None:
-    chex.assert_trees_all_equal(eqx.filter(a, eqx.is_array), eqx.filter(b, eqx.is_array))
+    chex.assert_trees_all_equal(_snapshot(a), _snapshot(b))
 
 
 def assert_structure_preserved(old_state: Any, new_state: Any) -> None:
@@ -46,8 +52,14 @@ def assert_pure(cell, state, inputs, key, dt) -> Any:
 def assert_jit_matches_eager(cell, state, inputs, key, dt, *, rtol=1e-6, atol=1e-6) -> None:
     """`eqx.filter_jit(step)` equals the eager call (to float rounding)."""
     eager = cell.step(state, inputs, key, dt)
-    jitted = eqx.filter_jit(lambda c, s, i, k, d: c.step(s, i, k, d))(cell, state, inputs, key, dt)
+    # dt as an array: a Python float would be a compile-time constant (one trace per value)
+    jitted = _jitted_step(cell, state, inputs, key, jnp.asarray(dt))
     chex.assert_trees_all_close(eager, jitted, rtol=rtol, atol=atol)
+
+
+@eqx.filter_jit
+def _jitted_step(cell, state, inputs, key, dt):
+    return cell.step(state, inputs, key, dt)
 
 
 def assert_vmap_matches_loop(cell, states, inputs, keys, dt, *, rtol=1e-6, atol=1e-6) -> None:
@@ -89,9 +101,12 @@ def run_steps(cell, state, inputs_seq, key, dt) -> tuple[Any, Any]:
     return jax.lax.scan(body, state, (inputs_seq, keys))
 
 
+_jitted_run_steps = eqx.filter_jit(run_steps)
+
+
 def assert_finite_run(cell, state, inputs_seq, key, dt) -> None:
     """Every state along a long run (inputs with a leading time axis) is finite."""
-    _, states = eqx.filter_jit(run_steps)(cell, state, inputs_seq, key, dt)
+    _, states = _jitted_run_steps(cell, state, inputs_seq, key, jnp.asarray(dt))
     for path, leaf in jax.tree_util.tree_leaves_with_path(states):
         if jnp.issubdtype(leaf.dtype, jnp.inexact):
             bad = ~np.isfinite(np.asarray(leaf))
