@@ -1,0 +1,366 @@
+"""SLIFCell: golden parity with ngclearn, properties of the contract, oracles, bad input."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from support import contract
+from support.golden import constructor_kwargs, golden_names, load_golden
+
+from dynax.neurons.spiking.slif_cell import SLIFCell
+from dynax.surrogate import FastSigmoid
+
+RENAMES = {"batch_size": None, "key_seed": None}
+RECORDED = ("v", "s", "thr", "rfr", "tols", "surrogate")
+
+
+def _cell_from_golden(golden):
+    kwargs = constructor_kwargs(golden, RENAMES)
+    # The reference's construction key is PRNGKey(key_seed); dynax draws with the same splits.
+    return SLIFCell(**kwargs, key=jax.random.PRNGKey(golden.params["key_seed"]))
+
+
+def _recorded_state(golden, k):
+    """The reference's state after step k (k = 0: before step 1), as a batch of dynax states."""
+    source = golden.init if k == 0 else {n: golden.traj[n][k - 1] for n in golden.traj}
+    batch = golden.batch_size
+    fields = {n: np.broadcast_to(source[n], golden.traj[n].shape[1:]) for n in RECORDED}
+    return SLIFCell.State(**fields, t=np.full((batch,), k * golden.dt, np.float32))
+
+
+def _run(cell, golden, resync):
+    step = jax.jit(jax.vmap(lambda s, j: cell.step(s, SLIFCell.Inputs(j), None, golden.dt)))
+    state = jax.vmap(lambda _: cell.init_state())(jnp.arange(golden.batch_size))
+    out = []
+    for k in range(golden.num_steps):
+        if resync:
+            state = _recorded_state(golden, k)
+        state = step(state, golden.inputs["j"][k])
+        out.append(state)
+    return jax.tree.map(lambda *xs: np.stack(xs), *out)
+
+
+@pytest.mark.parametrize("resync", [True, False], ids=["resync", "free"])
+@pytest.mark.parametrize("name", golden_names("SLIFCell"))
+def test_matches_reference(name, resync):
+    golden = load_golden(name)
+    cell = _cell_from_golden(golden)
+    np.testing.assert_array_equal(cell.threshold0, golden.init["thr"].reshape(-1))
+    states = _run(cell, golden, resync)
+    for field in ("s", "rfr", "tols"):
+        np.testing.assert_array_equal(getattr(states, field), golden.traj[field], err_msg=field)
+    for field in ("v", "thr", "surrogate"):
+        np.testing.assert_allclose(
+            getattr(states, field), golden.traj[field], rtol=1e-5, atol=1e-6, err_msg=field
+        )
+    assert golden.traj["s"].any() and not golden.traj["s"].all()
+
+
+@pytest.mark.parametrize("name", golden_names("SLIFCell"))
+def test_input_is_not_overwritten_but_the_same_current_drives_the_step(name):
+    """Defect 2 (spec §9): the reference writes J = R·j − R_inh·(s @ W) into its input `j`.
+    dynax leaves its inputs alone; `input_current` gives J, equal to what the reference
+    recorded (this also checks that the key reproduces the unrecorded lateral weights)."""
+    golden = load_golden(name)
+    cell = _cell_from_golden(golden)
+    current = jax.vmap(cell.input_current)
+    for k in range(golden.num_steps):
+        state = _recorded_state(golden, k)
+        j = golden.inputs["j"][k]
+        np.testing.assert_allclose(
+            current(state, SLIFCell.Inputs(j)), golden.traj["j"][k], rtol=1e-5, atol=1e-6
+        )
+    assert not np.allclose(golden.traj["j"], golden.inputs["j"])
+
+
+# ---------------------------------------------------------------- properties (hypothesis)
+
+N = 4
+KEY = jax.random.key(0)
+finite = st.floats(-3.0, 3.0, allow_nan=False, width=32)
+units = st.lists(finite, min_size=N, max_size=N).map(lambda v: jnp.asarray(v, jnp.float32))
+
+
+@st.composite
+def cells(draw):
+    return SLIFCell(
+        N,
+        tau_m=draw(st.floats(2.0, 30.0)),
+        resist_m=draw(st.floats(0.5, 3.0)),
+        thr=draw(st.floats(0.2, 1.0)),
+        resist_inh=draw(st.sampled_from([0.0, 0.2])),
+        thr_gain=draw(st.floats(0.0, 0.05)),
+        thr_leak=draw(st.floats(0.0, 0.01)),
+        rho_b=draw(st.sampled_from([0.0, 0.01])),
+        refract_time=draw(st.sampled_from([0.0, 2.0])),
+        sticky_spikes=draw(st.booleans()),
+        integration_type=draw(st.sampled_from(["euler", "midpoint", "rk4"])),
+        key=jax.random.key(draw(st.integers(0, 2**16))),
+    )
+
+
+def _state(cell, v, s, rfr):
+    return SLIFCell.State(
+        v=v,
+        s=(s > 0).astype(jnp.float32),
+        thr=cell.threshold0,
+        rfr=jnp.abs(rfr),
+        tols=jnp.zeros(N),
+        surrogate=jnp.ones(N),
+        t=jnp.asarray(3.0),
+    )
+
+
+@given(cells(), units, units, units, units, st.floats(0.1, 1.0))
+def test_step_is_pure_and_preserves_structure(cell, v, s, rfr, j, dt):
+    contract.assert_pure(cell, _state(cell, v, s, rfr), SLIFCell.Inputs(j), None, dt)
+
+
+@given(cells(), units, units, units, units, st.floats(0.1, 1.0))
+def test_jit_matches_eager(cell, v, s, rfr, j, dt):
+    contract.assert_jit_matches_eager(cell, _state(cell, v, s, rfr), SLIFCell.Inputs(j), None, dt)
+
+
+@given(cells(), st.lists(units, min_size=12, max_size=12), st.floats(0.1, 1.0))
+def test_vmap_matches_loop(cell, rows, dt):
+    x = jnp.stack(rows).reshape(3, 4, N)
+    states = jax.vmap(lambda v, s, r: _state(cell, v, s, r))(x[:, 0], x[:, 1], x[:, 2])
+    contract.assert_vmap_matches_loop(cell, states, SLIFCell.Inputs(x[:, 3]), None, dt)
+
+
+@given(cells(), st.floats(0.1, 1.0))
+def test_rest_without_input_stays_silent_and_thresholds_relax(cell, dt):
+    """v = 0, s = 0 is kept under zero input; thresholds follow their own rule: the sparsity
+    rule lowers them by ρ_b per step (floor 0.025), the leak multiplies them by 1 − leak."""
+    state = cell.init_state()
+    zero = SLIFCell.Inputs(jnp.zeros(N))
+    for k in range(1, 4):
+        new = cell.step(state, zero, None, dt)
+        np.testing.assert_array_equal(new.v, 0.0)
+        np.testing.assert_array_equal(new.s, 0.0)
+        if float(cell.rho_b) > 0:
+            expected = np.maximum(np.asarray(state.thr) - float(cell.rho_b), 0.025)
+        else:
+            expected = np.asarray(state.thr) * (1.0 - float(cell.thr_leak))
+        np.testing.assert_allclose(new.thr, expected, rtol=1e-6)
+        np.testing.assert_allclose(new.t, k * dt, rtol=1e-6)
+        state = new
+
+
+@given(cells(), st.integers(0, 2**31 - 1), st.floats(0.1, 1.0))
+def test_no_nan_over_1000_steps(cell, seed, dt):
+    j = jax.random.uniform(jax.random.key(seed), (1000, N), minval=-1e3, maxval=1e3)
+    contract.assert_finite_run(cell, cell.init_state(), SLIFCell.Inputs(j), None, dt)
+
+
+def test_new_tau_does_not_retrace():
+    def make(tau):
+        return SLIFCell(N, tau, 1.0, 0.5, thr_jitter=0.0, inh_weights=jnp.zeros((N, N)))
+
+    contract.assert_no_retrace(
+        make, [5.0, 10.0, 20.0], make(1.0).init_state(), SLIFCell.Inputs(jnp.ones(N)), None, 1.0
+    )
+
+
+def _subthreshold_loss(integrator):
+    """Σv² after 20 steps below threshold (no spike): the trajectory is smooth in τ_m."""
+    j = jnp.linspace(0.1, 0.5, N)
+
+    def loss(tau_m):
+        cell = SLIFCell(N, tau_m, 1.0, 100.0, thr_jitter=0.0, key=KEY, integration_type=integrator)
+        final, _ = contract.run_steps(
+            cell, cell.init_state(), SLIFCell.Inputs(jnp.tile(j, (20, 1))), None, 0.5
+        )
+        return jnp.sum(final.v**2)
+
+    return jax.jit(loss)
+
+
+SUBTHRESHOLD_LOSSES = {name: _subthreshold_loss(name) for name in ("euler", "midpoint", "rk4")}
+
+
+@given(st.floats(2.0, 30.0), st.sampled_from(sorted(SUBTHRESHOLD_LOSSES)))
+def test_gradient_wrt_tau_matches_finite_difference(tau, integrator):
+    contract.assert_grad_matches_finite_difference(SUBTHRESHOLD_LOSSES[integrator], tau)
+
+
+def _spiking_run(resist_m, tau_m):
+    cell = SLIFCell(
+        N, tau_m, resist_m, 0.5, resist_inh=0.1, thr_gain=0.01, refract_time=2.0, key=KEY
+    )
+    j = jax.random.uniform(jax.random.key(3), (100, N), minval=0.0, maxval=1.5)
+    _, states = contract.run_steps(cell, cell.init_state(), SLIFCell.Inputs(j), None, 1.0)
+    return states.s
+
+
+def test_gradient_through_100_spiking_steps_is_finite_and_nonzero():
+    count, grads = jax.jit(
+        jax.value_and_grad(lambda r, tau: jnp.sum(_spiking_run(r, tau)), argnums=(0, 1))
+    )(jnp.asarray(1.0), jnp.asarray(5.0))
+    assert float(count) > 10  # the run does spike
+    for grad in grads:
+        assert np.isfinite(grad) and grad != 0.0, grads
+
+
+def test_jvp_through_spikes():
+    primal, tangent = jax.jit(
+        lambda r, dr: jax.jvp(lambda x: _spiking_run(x, jnp.asarray(5.0)), (r,), (dr,))
+    )(jnp.asarray(1.0), jnp.asarray(1.0))
+    assert np.all(np.isfinite(tangent)) and np.any(tangent != 0)
+    assert set(np.unique(primal)) == {0.0, 1.0}
+
+
+def test_surrogate_gives_the_gradient_of_the_spike():
+    """One step from v = 0: s = H(v′ − thr) with v′ = dt·R·j/τ; ds/dR = σ′(v′ − thr)·dt·j/τ."""
+    surrogate = FastSigmoid(alpha=3.0)
+    j = jnp.array([0.2, 0.5, 1.0, 2.0])
+
+    def spikes(resist_m):
+        cell = SLIFCell(N, 4.0, resist_m, 0.3, thr_jitter=0.0, key=KEY, surrogate=surrogate)
+        return cell.step(cell.init_state(), SLIFCell.Inputs(j), None, 1.0).s
+
+    jac = jax.jit(jax.jacfwd(spikes))(jnp.asarray(1.5))
+    x = 1.5 * j / 4.0 - 0.3
+    np.testing.assert_allclose(jac, j / 4.0 / (1 + 3.0 * np.abs(x)) ** 2, rtol=1e-5)
+    np.testing.assert_array_equal(spikes(jnp.asarray(1.5)), (x > 0).astype(np.float32))
+
+
+# ---------------------------------------------------------------- oracles
+
+
+def test_one_step_equations():
+    """Euler step, lateral inhibition from the previous spikes, reset, threshold gain/leak,
+    refractory restart at dt, secant output — each against its formula."""
+    w = jnp.array([[0.0, 0.5, 0.2, 0.1], [0.3, 0.0, 0.4, 0.6], [0.9, 0.8, 0.0, 0.7], [1, 1, 1, 0]])
+    thr = jnp.array([0.1, 0.2, 0.3, 5.0])
+    cell = SLIFCell(
+        N,
+        4.0,
+        2.0,
+        thr,
+        resist_inh=0.5,
+        thr_gain=0.1,
+        thr_leak=0.01,
+        thr_jitter=0.0,
+        inh_weights=w,
+    )
+    state = eqx.tree_at(lambda s: s.s, cell.init_state(), jnp.array([1.0, 0.0, 1.0, 0.0]))
+    j = jnp.array([1.0, 2.0, -1.0, 3.0])
+    new = cell.step(state, SLIFCell.Inputs(j), None, 0.5)
+    current = 2.0 * np.asarray(j) - 0.5 * (np.array([1, 0, 1, 0]) @ np.asarray(w))
+    v = 0.5 * current / 4.0
+    s = (v > np.asarray(thr)).astype(np.float32)
+    np.testing.assert_allclose(new.v, v * (1 - s), rtol=1e-6)
+    np.testing.assert_array_equal(new.s, s)
+    np.testing.assert_allclose(new.thr, np.asarray(thr) * 0.99 + 0.1 * s, rtol=1e-6)
+    np.testing.assert_allclose(new.rfr, 0.5)  # (0 + dt)(1 − s) + s·dt
+    np.testing.assert_allclose(new.surrogate, (current > 0) / np.cosh(0.08 * current), rtol=1e-6)
+    np.testing.assert_allclose(new.tols, 0.5 * s)
+
+
+def test_sticky_spikes_are_pinned_while_refractory_and_voltage_is_frozen():
+    cell_kwargs = dict(refract_time=2.0, thr_jitter=0.0, key=KEY)
+    for sticky in (True, False):
+        cell = SLIFCell(1, 1.0, 1.0, 0.5, sticky_spikes=sticky, **cell_kwargs)
+        state = cell.init_state()
+        spikes, voltages = [], []
+        for j in [1.0, 1.0, 1.0, 0.0]:
+            state = cell.step(state, SLIFCell.Inputs(jnp.array([j])), None, 1.0)
+            spikes.append(float(state.s[0]))
+            voltages.append(float(state.v[0]))
+        # step 1 fires (v′ = 1 > 0.5), steps 2-3 are refractory (rfr = 1 < 2, then 2 ≥ 2).
+        assert spikes[0] == 1.0 and voltages[0] == 0.0
+        assert voltages[1] == 0.0  # frozen at the reset value while refractory
+        assert spikes[1] == (1.0 if sticky else 0.0)
+        assert spikes[2] == 1.0  # rfr = 2 ≥ T_ref again: integrates to 1 and fires
+
+
+def test_sparsity_rule():
+    """ρ_b > 0: thr⁺ = max(thr + ρ_b(Σs − 1), 0.025)."""
+    cell = SLIFCell(N, 1.0, 1.0, 0.5, rho_b=0.2, thr_jitter=0.0, key=KEY)
+    new = cell.step(cell.init_state(), SLIFCell.Inputs(jnp.array([2.0, 2.0, 2.0, 0.0])), None, 1.0)
+    np.testing.assert_allclose(new.thr, 0.5 + 0.2 * 2.0)
+    new = cell.step(cell.init_state(), SLIFCell.Inputs(jnp.zeros(N)), None, 1.0)
+    np.testing.assert_allclose(new.thr, 0.3)
+
+
+def test_rk4_follows_the_exact_exponential_relaxation():
+    """Constant J, not refractory: v(dt) = J + (v − J)e^{−dt/τ}; RK4 is far closer than
+    Euler (the reference's only scheme)."""
+    j = jnp.array([0.1, 0.2, 0.3, 0.4])
+    exact = j * (1 - np.exp(-1.0 / 3.0))
+    errors = {}
+    for name in ("euler", "rk4"):
+        cell = SLIFCell(N, 3.0, 1.0, 10.0, thr_jitter=0.0, key=KEY, integration_type=name)
+        v = cell.step(cell.init_state(), SLIFCell.Inputs(j), None, 1.0).v
+        errors[name] = float(np.abs(v - exact).max())
+    assert errors["rk4"] < 1e-2 * errors["euler"]
+
+
+def test_construction_draws_come_from_the_key():
+    a = SLIFCell(8, 10.0, 1.0, 0.6, key=jax.random.key(1))
+    b = SLIFCell(8, 10.0, 1.0, 0.6, key=jax.random.key(1))
+    c = SLIFCell(8, 10.0, 1.0, 0.6, key=jax.random.key(2))
+    np.testing.assert_array_equal(a.threshold0, b.threshold0)
+    np.testing.assert_array_equal(a.inh_weights, b.inh_weights)
+    assert not np.array_equal(a.threshold0, c.threshold0)
+    assert not np.array_equal(a.inh_weights, c.inh_weights)
+    w = np.asarray(a.inh_weights)
+    np.testing.assert_array_equal(np.diag(w), 0.0)
+    off = w[~np.eye(8, dtype=bool)]
+    assert off.min() >= 0.025 and off.max() < 1.0
+    assert np.all(np.abs(np.asarray(a.threshold0) - 0.6) <= 0.05 + 1e-7)
+
+
+def test_explicit_arrays_are_used_as_given():
+    thr = jnp.array([0.1, 0.2, 0.3, 0.4])
+    w = jnp.full((N, N), 0.5)
+    cell = SLIFCell(N, 10.0, 1.0, thr, thr_jitter=0.0, inh_weights=w)
+    np.testing.assert_array_equal(cell.threshold0, thr)
+    np.testing.assert_array_equal(cell.inh_weights, w)
+    np.testing.assert_array_equal(cell.init_state().thr, thr)
+
+
+# ---------------------------------------------------------------- bad input
+
+GOOD = dict(n_units=3, tau_m=10.0, resist_m=1.0, thr=0.5, key=KEY)
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"n_units": 0}, "n_units"),
+        ({"tau_m": 0.0}, "tau_m"),
+        ({"tau_m": jnp.ones(4)}, "tau_m"),
+        ({"resist_m": float("nan")}, "resist_m"),
+        ({"thr": float("inf")}, "thr"),
+        ({"resist_inh": -0.1}, "resist_inh"),
+        ({"thr_gain": float("nan")}, "thr_gain"),
+        ({"thr_leak": -0.01}, "thr_leak"),
+        ({"rho_b": -1.0}, "rho_b"),
+        ({"refract_time": -1.0}, "refract_time"),
+        ({"thr_jitter": -0.05}, "thr_jitter"),
+        ({"sticky_spikes": 1}, "sticky_spikes"),
+        ({"integration_type": "rk45"}, "integration_type"),
+        ({"surrogate": "arctan"}, "surrogate"),
+        ({"key": None}, "key"),
+        ({"inh_weights": jnp.ones((3, 2))}, "inh_weights"),
+        ({"inh_weights": jnp.full((3, 3), jnp.nan)}, "inh_weights"),
+    ],
+)
+def test_bad_constructor_arguments_raise(change, match):
+    with pytest.raises(ValueError, match=match):
+        SLIFCell(**{**GOOD, **change})
+
+
+def test_wrong_input_shape_raises_at_trace_time():
+    cell = SLIFCell(**GOOD)
+    with pytest.raises(
+        ValueError, match=r"SLIFCell.step: input `j` must have shape \(3,\), got shape \(2, 3\)"
+    ):
+        jax.jit(lambda s: cell.step(s, SLIFCell.Inputs(jnp.ones((2, 3))), None, 1.0))(
+            cell.init_state()
+        )
