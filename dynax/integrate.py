@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any, TypeAlias
 
 import jax
+import jax.numpy as jnp
 from jaxtyping import PyTree
 
 from ._typing import TimeStep
@@ -25,11 +26,16 @@ Integrator: TypeAlias = Callable[[VectorField, Any, PyTree, TimeStep, Any], PyTr
 
 
 def _combine(y: PyTree, dt: TimeStep, weighted: list[tuple[float, PyTree]]) -> PyTree:
-    """`y + dt * Σ c_i k_i`, leaf by leaf, keeping each leaf of `y`'s dtype."""
+    """`y + dt * Σ c_i k_i`, leaf by leaf, keeping each leaf of `y`'s dtype (a Python number or
+    integer leaf becomes the default float dtype)."""
 
     def leaf(y_leaf, *k_leaves):
+        y_leaf = jnp.asarray(y_leaf)
+        dtype = y_leaf.dtype
+        if not jnp.issubdtype(dtype, jnp.inexact):  # a Python or integer scalar state
+            dtype = jnp.result_type(float)
         increment = sum(c * k for (c, _), k in zip(weighted, k_leaves, strict=True))
-        return (y_leaf + dt * increment).astype(y_leaf.dtype)
+        return (y_leaf + dt * increment).astype(dtype)
 
     return jax.tree.map(leaf, y, *[k for _, k in weighted])
 

@@ -13,11 +13,21 @@ hyper-parameters, not learned).
 import abc
 import functools
 import math
+import numbers
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, ArrayLike
+
+
+def _as_scale(value):
+    """A real number (Python, NumPy) becomes a Python float, so that the static field is
+    hashable and compares by value; anything else is left for `_check_scale` to reject."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_):
+        return float(value)
+    return value
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
@@ -56,7 +66,7 @@ class StraightThrough(AbstractSurrogate):
 class FastSigmoid(AbstractSurrogate):
     """SuperSpike (Zenke & Ganguli, 2018): `σ'(x) = 1 / (1 + α|x|)²`."""
 
-    alpha: float = eqx.field(static=True, default=10.0)
+    alpha: float = eqx.field(static=True, default=10.0, converter=_as_scale)
 
     def __check_init__(self):
         _check_scale("FastSigmoid", "alpha", self.alpha)
@@ -68,7 +78,7 @@ class FastSigmoid(AbstractSurrogate):
 class Sigmoid(AbstractSurrogate):
     """The derivative of a steep logistic: `σ'(x) = α·s(αx)(1 − s(αx))`."""
 
-    alpha: float = eqx.field(static=True, default=4.0)
+    alpha: float = eqx.field(static=True, default=4.0, converter=_as_scale)
 
     def __check_init__(self):
         _check_scale("Sigmoid", "alpha", self.alpha)
@@ -84,7 +94,7 @@ class ArcTan(AbstractSurrogate):
     The reference's LIFCell uses it with `α = 0.2`; its builder's default is `α = 2`.
     """
 
-    alpha: float = eqx.field(static=True, default=2.0)
+    alpha: float = eqx.field(static=True, default=2.0, converter=_as_scale)
 
     def __check_init__(self):
         _check_scale("ArcTan", "alpha", self.alpha)
@@ -98,7 +108,7 @@ class Triangular(AbstractSurrogate):
     """`σ'(x) = max(0, 1 − α|x|)` (reference default `α = 2`; its "explicit triangular" is
     `α = 1/5`)."""
 
-    alpha: float = eqx.field(static=True, default=2.0)
+    alpha: float = eqx.field(static=True, default=2.0, converter=_as_scale)
 
     def __check_init__(self):
         _check_scale("Triangular", "alpha", self.alpha)
@@ -110,7 +120,7 @@ class Triangular(AbstractSurrogate):
 class Boxcar(AbstractSurrogate):
     """`σ'(x) = 1[|x| ≤ half_width]` (the reference hard-codes `half_width = 5`)."""
 
-    half_width: float = eqx.field(static=True, default=0.5)
+    half_width: float = eqx.field(static=True, default=0.5, converter=_as_scale)
 
     def __check_init__(self):
         _check_scale("Boxcar", "half_width", self.half_width)
