@@ -1,0 +1,155 @@
+"""AlphaSynapse: an alpha-function conductance `g(t) ∝ t·exp(−t/τ)` driven by presynaptic
+spikes (ngclearn's `AlphaSynapse`, which fails to compile in 3.2.3)."""
+
+import math
+from typing import ClassVar
+
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
+
+from .._core import AbstractSynapse
+from .._typing import TimeStep
+from ._synapse_helpers import (
+    build_conductance,
+    conductance_current,
+    conductance_drive,
+    leak_fraction,
+    time_constant,
+)
+
+
+class AlphaSynapseState(eqx.Module):
+    """`h_syn`: the intermediate (rising) variable; `g_syn`: the conductance; `i_syn`: the
+    synaptic current; `outputs` (= `i_syn`)."""
+
+    h_syn: Float[Array, " n_out"]
+    g_syn: Float[Array, " n_out"]
+    i_syn: Float[Array, " n_out"]
+    outputs: Float[Array, " n_out"]
+
+
+class AlphaSynapseInputs(eqx.Module):
+    """`inputs`: presynaptic spikes; `v`: the postsynaptic voltage (needed iff `syn_rest` is
+    set)."""
+
+    inputs: Float[Array, " n_in"]
+    v: Float[Array, " n_out"] | None = None
+
+
+class AlphaSynapse(AbstractSynapse):
+    r"""An alpha-function conductance, the linear system
+
+    $$\frac{dh}{dt} = −\frac{h}{τ} + e\,ḡ\sum_k (s_k @ W)\,δ(t − t_k),\qquad
+    \frac{dg}{dt} = \frac{h − g}{τ},$$
+
+    so that one spike through weight `w` gives `g(t) = ḡ·w·(t/τ)·exp(1 − t/τ)`, which peaks at
+    `ḡ·w` at `t = τ` (`ḡ` is the peak conductance, as for `ExponentialSynapse`). The current
+    is `i = −g·g_factor·(v − E_syn)` (`−g·g_factor` with `syn_rest=None`); `outputs = i_syn`.
+
+    Discrete steps: `decay="linear"` (the reference's Euler scheme),
+    `h⁺ = h − h·dt/τ + e·ḡ(s@W)`, `g⁺ = g − g·dt/τ + h⁺·dt/τ`, which tends to the alpha
+    function as `dt → 0`; `decay="exponential"` propagates the system exactly over `dt`,
+    `h⁺ = h·a + e·ḡ(s@W)`, `g⁺ = (g + h·dt/τ)·a` with `a = exp(−dt/τ)`, so the samples lie on
+    the alpha function for any `dt`.
+
+    Differences from ngclearn 3.2.3: it runs (the reference reads a removed `resist_scale`
+    attribute and fails to compile); `g` couples to `h` with the rate `1/τ`, so the response
+    does not depend on `dt` (the reference's `g⁺ = g(1 − dt/τ) + h⁺` scales it by `1/dt`),
+    and `h` jumps by `e·ḡ` so that the peak is `ḡ`; `p_conn` masks; weights default to ones
+    (`is_nonplastic` is gone); no bias.
+    """
+
+    State: ClassVar = AlphaSynapseState
+    Inputs: ClassVar = AlphaSynapseInputs
+
+    weights: Float[Array, "n_in n_out"]
+    mask: Float[Array, "n_in n_out"] | None
+    tau_decay: Float[Array, ""] | Float[Array, " n_out"]
+    g_syn_bar: Float[Array, ""] | Float[Array, " n_out"]
+    syn_rest: Float[Array, ""] | Float[Array, " n_out"] | None
+    g_conduct_factor: Float[Array, ""] | Float[Array, " n_out"]
+    n_in: int = eqx.field(static=True)
+    n_out: int = eqx.field(static=True)
+    decay: str = eqx.field(static=True)
+
+    def __init__(
+        self,
+        shape: tuple[int, int],
+        tau_decay: ArrayLike,
+        g_syn_bar: ArrayLike,
+        syn_rest: ArrayLike | None,
+        weight_init=None,
+        *,
+        g_conduct_factor: ArrayLike = 1.0,
+        p_conn: ArrayLike = 1.0,
+        mask: ArrayLike | None = None,
+        decay: str = "linear",
+        key: PRNGKeyArray | None = None,
+        resist_scale: ArrayLike | None = None,
+    ):
+        """**Arguments:**
+
+        - `shape`: `(n_in, n_out)`.
+        - `tau_decay`: the time constant τ (> 0; scalar or `(n_out,)`); the response peaks
+            at `t = τ`.
+        - `g_syn_bar`: peak conductance per unit weight (scalar or `(n_out,)`).
+        - `syn_rest`: reversal potential `E_syn` (scalar or `(n_out,)`), or `None`.
+        - `weight_init`: initializer, spec or explicit array; default all ones.
+        - `g_conduct_factor`: gain of the current (scalar or `(n_out,)`).
+        - `p_conn`: probability that a connection exists (a kept Bernoulli mask).
+        - `mask`: a static multiplicative `(n_in, n_out)` mask.
+        - `decay`: `"linear"` (Euler) or `"exponential"` (exact propagation).
+        - `key`: PRNG key, needed only for random weights or `p_conn < 1`.
+        - `resist_scale`: deprecated alias of `g_conduct_factor`.
+        """
+        owner = type(self).__name__
+        fields = build_conductance(
+            owner,
+            shape,
+            weight_init,
+            g_syn_bar,
+            syn_rest,
+            g_conduct_factor,
+            p_conn,
+            mask,
+            decay,
+            key,
+            resist_scale,
+        )
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.tau_decay = time_constant(owner, "tau_decay", tau_decay, self.n_out)
+
+    def init_state(self, *, key: PRNGKeyArray | None = None) -> AlphaSynapseState:
+        """All zeros (the reference's reset)."""
+        zeros = jnp.zeros((self.n_out,), self.weights.dtype)
+        return AlphaSynapseState(h_syn=zeros, g_syn=zeros, i_syn=zeros, outputs=zeros)
+
+    def step(
+        self,
+        state: AlphaSynapseState,
+        inputs: AlphaSynapseInputs,
+        key: PRNGKeyArray | None,
+        dt: TimeStep,
+    ) -> AlphaSynapseState:
+        """Advances `h` and `g` by `dt` and computes the current; `key` is unused."""
+        drive = conductance_drive(type(self).__name__, self, inputs)
+        dtype = state.g_syn.dtype
+        h, g = state.h_syn, state.g_syn
+        jump = math.e * self.g_syn_bar * drive
+        rate = dt / self.tau_decay
+        if self.decay == "linear":
+            h_new = h - rate * h + jump
+            g_new = g - rate * g + rate * h_new
+        else:
+            kept = 1.0 - leak_fraction(dt, self.tau_decay, "exponential")
+            h_new = h * kept + jump
+            g_new = (g + rate * h) * kept
+        current = conductance_current(self, g_new, inputs.v)
+        return AlphaSynapseState(
+            h_syn=h_new.astype(dtype),
+            g_syn=g_new.astype(dtype),
+            i_syn=current.astype(dtype),
+            outputs=current.astype(dtype),
+        )

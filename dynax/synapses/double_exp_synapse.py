@@ -1,0 +1,181 @@
+"""DoubleExpSynapse: a difference-of-exponentials conductance with rise and decay time
+constants (ngclearn's `DoubleExpSynapse`, which fails to compile in 3.2.3)."""
+
+from typing import ClassVar
+
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
+
+from .._core import AbstractSynapse
+from .._typing import TimeStep
+from .._validate import concrete
+from ._synapse_helpers import (
+    build_conductance,
+    conductance_current,
+    conductance_drive,
+    time_constant,
+)
+
+
+class DoubleExpSynapseState(eqx.Module):
+    """`h_syn`: the intermediate (rising) variable; `g_syn`: the conductance; `i_syn`: the
+    synaptic current; `outputs` (= `i_syn`)."""
+
+    h_syn: Float[Array, " n_out"]
+    g_syn: Float[Array, " n_out"]
+    i_syn: Float[Array, " n_out"]
+    outputs: Float[Array, " n_out"]
+
+
+class DoubleExpSynapseInputs(eqx.Module):
+    """`inputs`: presynaptic spikes; `v`: the postsynaptic voltage (needed iff `syn_rest` is
+    set)."""
+
+    inputs: Float[Array, " n_in"]
+    v: Float[Array, " n_out"] | None = None
+
+
+def peak_time(tau_rise: ArrayLike, tau_decay: ArrayLike) -> Array:
+    """`t* = τ_r τ_d/(τ_d − τ_r)·ln(τ_d/τ_r)`, where `exp(−t/τ_d) − exp(−t/τ_r)` peaks."""
+    tau_rise, tau_decay = jnp.asarray(tau_rise), jnp.asarray(tau_decay)
+    return tau_rise * tau_decay / (tau_decay - tau_rise) * jnp.log(tau_decay / tau_rise)
+
+
+class DoubleExpSynapse(AbstractSynapse):
+    r"""A difference-of-exponentials conductance, the linear system
+
+    $$\frac{dh}{dt} = −\frac{h}{τ_r} + κ A\,ḡ\sum_k (s_k @ W)\,δ(t − t_k),\qquad
+    \frac{dg}{dt} = −\frac{g}{τ_d} + h,$$
+
+    with `κ = 1/τ_r − 1/τ_d` (the reference's factor) and the normalisation
+    `A = 1/(exp(−t*/τ_d) − exp(−t*/τ_r))`, so that one spike through weight `w` gives
+
+    $$g(t) = ḡ\,w\,A\,(e^{−t/τ_d} − e^{−t/τ_r}),$$
+
+    which peaks at `ḡ·w` at `t* = τ_r τ_d/(τ_d − τ_r)·ln(τ_d/τ_r)` (`ḡ` is the peak
+    conductance, as for `ExponentialSynapse`). The current is `i = −g·g_factor·(v − E_syn)`
+    (`−g·g_factor` with `syn_rest=None`); `outputs = i_syn`. Needs `τ_r < τ_d` (equal time
+    constants are the `AlphaSynapse`).
+
+    Discrete steps: `decay="linear"` (the reference's Euler scheme),
+    `h⁺ = h − h·dt/τ_r + κA·ḡ(s@W)`, `g⁺ = g − g·dt/τ_d + h⁺·dt`, tends to the closed form
+    as `dt → 0`; `decay="exponential"` propagates exactly,
+    `h⁺ = h·a_r + κA·ḡ(s@W)`, `g⁺ = g·a_d + h·(a_d − a_r)/κ` with `a = exp(−dt/τ)`, so the
+    samples lie on the closed form for any `dt`.
+
+    Differences from ngclearn 3.2.3: it runs (the reference reads a removed `resist_scale`
+    attribute and fails to compile); `g` couples to `h` with rate 1, so the response does not
+    depend on `dt` (the reference's `g⁺ = g(1 − dt/τ_d) + h⁺` scales it by `1/dt`); the peak
+    is normalised to `ḡ` (the reference's scale factor is `A = 1`, marked FIXME); `p_conn`
+    masks; weights default to ones (`is_nonplastic` is gone); no bias.
+    """
+
+    State: ClassVar = DoubleExpSynapseState
+    Inputs: ClassVar = DoubleExpSynapseInputs
+
+    weights: Float[Array, "n_in n_out"]
+    mask: Float[Array, "n_in n_out"] | None
+    tau_decay: Float[Array, ""] | Float[Array, " n_out"]
+    tau_rise: Float[Array, ""] | Float[Array, " n_out"]
+    g_syn_bar: Float[Array, ""] | Float[Array, " n_out"]
+    syn_rest: Float[Array, ""] | Float[Array, " n_out"] | None
+    g_conduct_factor: Float[Array, ""] | Float[Array, " n_out"]
+    n_in: int = eqx.field(static=True)
+    n_out: int = eqx.field(static=True)
+    decay: str = eqx.field(static=True)
+
+    def __init__(
+        self,
+        shape: tuple[int, int],
+        tau_decay: ArrayLike,
+        tau_rise: ArrayLike,
+        g_syn_bar: ArrayLike,
+        syn_rest: ArrayLike | None,
+        weight_init=None,
+        *,
+        g_conduct_factor: ArrayLike = 1.0,
+        p_conn: ArrayLike = 1.0,
+        mask: ArrayLike | None = None,
+        decay: str = "linear",
+        key: PRNGKeyArray | None = None,
+        resist_scale: ArrayLike | None = None,
+    ):
+        """**Arguments:**
+
+        - `shape`: `(n_in, n_out)`.
+        - `tau_decay`: decay time constant τ_d (> τ_r; scalar or `(n_out,)`).
+        - `tau_rise`: rise time constant τ_r (> 0; scalar or `(n_out,)`).
+        - `g_syn_bar`: peak conductance per unit weight (scalar or `(n_out,)`).
+        - `syn_rest`: reversal potential `E_syn` (scalar or `(n_out,)`), or `None`.
+        - `weight_init`: initializer, spec or explicit array; default all ones.
+        - `g_conduct_factor`: gain of the current (scalar or `(n_out,)`).
+        - `p_conn`: probability that a connection exists (a kept Bernoulli mask).
+        - `mask`: a static multiplicative `(n_in, n_out)` mask.
+        - `decay`: `"linear"` (Euler) or `"exponential"` (exact propagation).
+        - `key`: PRNG key, needed only for random weights or `p_conn < 1`.
+        - `resist_scale`: deprecated alias of `g_conduct_factor`.
+        """
+        owner = type(self).__name__
+        fields = build_conductance(
+            owner,
+            shape,
+            weight_init,
+            g_syn_bar,
+            syn_rest,
+            g_conduct_factor,
+            p_conn,
+            mask,
+            decay,
+            key,
+            resist_scale,
+        )
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.tau_decay = time_constant(owner, "tau_decay", tau_decay, self.n_out)
+        self.tau_rise = time_constant(owner, "tau_rise", tau_rise, self.n_out)
+        rise, fall = concrete(self.tau_rise), concrete(self.tau_decay)
+        if rise is not None and fall is not None and not np.all(rise < fall):
+            raise ValueError(
+                f"{owner}: `tau_rise` must be < `tau_decay`, got tau_rise={rise.tolist()} and "
+                f"tau_decay={fall.tolist()}. For equal time constants use AlphaSynapse."
+            )
+
+    def init_state(self, *, key: PRNGKeyArray | None = None) -> DoubleExpSynapseState:
+        """All zeros (the reference's reset)."""
+        zeros = jnp.zeros((self.n_out,), self.weights.dtype)
+        return DoubleExpSynapseState(h_syn=zeros, g_syn=zeros, i_syn=zeros, outputs=zeros)
+
+    def step(
+        self,
+        state: DoubleExpSynapseState,
+        inputs: DoubleExpSynapseInputs,
+        key: PRNGKeyArray | None,
+        dt: TimeStep,
+    ) -> DoubleExpSynapseState:
+        """Advances `h` and `g` by `dt` and computes the current; `key` is unused."""
+        drive = conductance_drive(type(self).__name__, self, inputs)
+        dtype = state.g_syn.dtype
+        h, g = state.h_syn, state.g_syn
+        tau_r, tau_d = self.tau_rise, self.tau_decay
+        # κ·A = r^(−r/(1−r))/τ_r with r = τ_r/τ_d (the peak of e^{−t/τ_d} − e^{−t/τ_r} is
+        # (1 − r)·r^(r/(1−r))).
+        r = tau_r / tau_d
+        jump = jnp.power(r, -r / (1.0 - r)) / tau_r * self.g_syn_bar * drive
+        if self.decay == "linear":
+            h_new = h - h * dt / tau_r + jump
+            g_new = g - g * dt / tau_d + h_new * dt
+        else:
+            kappa = 1.0 / tau_r - 1.0 / tau_d
+            a_r, a_d = jnp.exp(-dt / tau_r), jnp.exp(-dt / tau_d)
+            # (a_d − a_r)/κ written without cancellation: a_d·(1 − exp(−κ·dt))/κ
+            h_new = h * a_r + jump
+            g_new = g * a_d + h * (a_d * -jnp.expm1(-kappa * dt) / kappa)
+        current = conductance_current(self, g_new, inputs.v)
+        return DoubleExpSynapseState(
+            h_syn=h_new.astype(dtype),
+            g_syn=g_new.astype(dtype),
+            i_syn=current.astype(dtype),
+            outputs=current.astype(dtype),
+        )

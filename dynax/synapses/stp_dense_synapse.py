@@ -1,0 +1,248 @@
+"""STPDenseSynapse: a dense synapse with Tsodyks–Markram short-term plasticity (ngclearn's
+`STPDenseSynapse`, done as the model is written: the presynaptic spike gates its own row)."""
+
+from typing import ClassVar
+
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
+
+from .._core import AbstractSynapse
+from .._typing import TimeStep
+from .._validate import (
+    as_param,
+    check_choice,
+    check_finite,
+    check_input,
+    check_nonnegative,
+    check_probability,
+    check_shape,
+)
+from ..initializers import uniform
+from ._synapse_helpers import (
+    DECAYS,
+    ConstructionKeys,
+    build_biases,
+    build_weights,
+    check_synapse_shape,
+    effective_weights,
+    leak_fraction,
+    materialize,
+    resolve_gain,
+)
+
+
+class STPDenseSynapseState(eqx.Module):
+    """`u`: utilisation (release probability); `x`: available resources; `efficacy`: the
+    latched `u⁺·x` of the last spike (the dynamic weight is `W ⊙ efficacy`); `outputs`.
+
+    `u`, `x`, `efficacy` are `(n_in, n_out)` with per-synapse resources, `(n_in,)` with
+    per-presynaptic resources."""
+
+    u: Float[Array, "n_in n_out"] | Float[Array, " n_in"]
+    x: Float[Array, "n_in n_out"] | Float[Array, " n_in"]
+    efficacy: Float[Array, "n_in n_out"] | Float[Array, " n_in"]
+    outputs: Float[Array, " n_out"]
+
+
+class STPDenseSynapseInputs(eqx.Module):
+    """`inputs`: presynaptic spikes (0/1; graded values interpolate the latch)."""
+
+    inputs: Float[Array, " n_in"]
+
+
+class STPDenseSynapse(AbstractSynapse):
+    r"""Tsodyks–Markram short-term plasticity on a dense cable.
+
+    With `s` the presynaptic spikes (spike `s_i` gates row `i`), `U` the resources and the
+    leak fractions `λ_f = dt/τ_f`, `λ_d = dt/τ_d` (`decay="linear"`, the reference's) or
+    `λ = 1 − exp(−dt/τ)` (`decay="exponential"`, the exact decay between spikes):
+
+    $$u^+ = u − λ_f u + U(1 − u)s \quad(\text{or } u^+ = U \text{ if } τ_f = 0),$$
+    $$e^+ = u^+ x\,s + e(1 − s) \quad(\text{the latched efficacy}),$$
+    $$x^+ = x + λ_d(1 − x) − u^+ x\,s \quad(\text{or } x^+ = x \text{ if } τ_d = 0),$$
+    $$\text{outputs} = s\,@\,(W ⊙ M ⊙ e^+) · g + b.$$
+
+    The shape of `resources` chooses the model:
+
+    - per synapse, `(n_in, n_out)`: `u`, `x`, `e` are `(n_in, n_out)`, updated in one
+      elementwise pass; the dynamic weight `W ⊙ e` is never stored (see `Wdyn`).
+    - per presynaptic neuron, `(n_in,)`: `u`, `x`, `e` are `(n_in,)` and
+      `outputs = ((s ⊙ e) @ (W ⊙ M)) · g + b`, one matrix-vector product (with no `mask`,
+      the only pass over `W`).
+
+    The time constants are in the unit of `dt`; with `dt = 1` and `decay="linear"` the update
+    is the reference's. The linear decay needs `dt ≤ τ` to stay in [0, 1]; the exponential
+    one is exact for any `dt`.
+
+    Differences from ngclearn 3.2.3: the presynaptic spike gates row `i` (the reference
+    broadcasts `s` along the postsynaptic index `j`, so its `u`, `x` become `(n, n)` matrices
+    driven by the postsynaptic spikes, and it only runs for square `W` and batch 1); any
+    shape works, and a batch is `jax.vmap`; `τ_f`, `τ_d` are in `dt`'s unit (the reference
+    counts steps); `p_conn` masks (the reference forwards it into the release probability, a
+    no-op); the dynamic weight is derived (`Wdyn(state)`), not stored; per-presynaptic
+    resources are an option; the state keeps its shapes from the first step (the reference's
+    `u`, `x` change shape, so it cannot be `scan`ned from its reset state).
+    """
+
+    State: ClassVar = STPDenseSynapseState
+    Inputs: ClassVar = STPDenseSynapseInputs
+
+    weights: Float[Array, "n_in n_out"]
+    biases: Float[Array, " n_out"] | Float[Array, ""] | None
+    g_conduct_factor: Float[Array, ""] | Float[Array, " n_out"]
+    resources: Float[Array, "n_in n_out"] | Float[Array, " n_in"]
+    tau_f: Float[Array, ""] | Float[Array, "n_in n_out"] | Float[Array, " n_in"]
+    tau_d: Float[Array, ""] | Float[Array, "n_in n_out"] | Float[Array, " n_in"]
+    mask: Float[Array, "n_in n_out"] | None
+    n_in: int = eqx.field(static=True)
+    n_out: int = eqx.field(static=True)
+    presynaptic: bool = eqx.field(static=True)
+    decay: str = eqx.field(static=True)
+
+    def __init__(
+        self,
+        shape: tuple[int, int],
+        weight_init=None,
+        bias_init=None,
+        g_conduct_factor: ArrayLike = 1.0,
+        p_conn: ArrayLike = 1.0,
+        tau_f: ArrayLike = 750.0,
+        tau_d: ArrayLike = 50.0,
+        resources_init=None,
+        *,
+        mask: ArrayLike | None = None,
+        presynaptic: bool | None = None,
+        decay: str = "linear",
+        key: PRNGKeyArray | None = None,
+        resist_scale: ArrayLike | None = None,
+    ):
+        """**Arguments:**
+
+        - `shape`: `(n_in, n_out)`.
+        - `weight_init`, `bias_init`: as `DenseSynapse` (default weights
+            `uniform(0.025, 0.8)`, no bias).
+        - `g_conduct_factor`: output gain, a scalar or `(n_out,)`.
+        - `p_conn`: probability that a connection exists, in [0, 1] (a kept Bernoulli mask).
+        - `tau_f`: facilitation time constant (≥ 0; `0` disables facilitation: `u = U`),
+            a scalar or the shape of `resources`.
+        - `tau_d`: depression time constant (≥ 0; `0` disables depression: `x = 1`),
+            a scalar or the shape of `resources`.
+        - `resources_init`: the resources `U` in [0, 1]: an initializer, a spec or an
+            explicit array of shape `(n_in, n_out)` (per synapse) or `(n_in,)` (per
+            presynaptic neuron). Default `uniform(0.125, 0.175)`.
+        - `mask`: a static multiplicative `(n_in, n_out)` mask.
+        - `presynaptic`: draw `U` per presynaptic neuron (`True`) or per synapse (`False`);
+            default: from the shape of an explicit array, else per synapse.
+        - `decay`: `"linear"` (λ = dt/τ, the reference's) or `"exponential"`
+            (λ = 1 − exp(−dt/τ)).
+        - `key`: PRNG key for the random initial values (needed only if one is random).
+        - `resist_scale`: deprecated alias of `g_conduct_factor`.
+        """
+        owner = type(self).__name__
+        self.n_in, self.n_out = check_synapse_shape(owner, shape)
+        keys = ConstructionKeys(owner, key)
+        self.weights, self.mask = build_weights(
+            owner,
+            (self.n_in, self.n_out),
+            weight_init,
+            uniform(0.025, 0.8),
+            p_conn,
+            mask,
+            keys,
+        )
+        self.biases = build_biases(owner, self.n_out, bias_init, keys)
+        gain = as_param(resolve_gain(owner, g_conduct_factor, resist_scale))
+        check_shape(owner, "g_conduct_factor", gain, [(), (self.n_out,)])
+        check_finite(owner, "g_conduct_factor", gain)
+        self.g_conduct_factor = gain
+
+        synapse_shape, pre_shape = (self.n_in, self.n_out), (self.n_in,)
+        if presynaptic is None:
+            allowed = [synapse_shape, pre_shape]
+            draw = synapse_shape
+        elif isinstance(presynaptic, bool):
+            allowed = [pre_shape if presynaptic else synapse_shape]
+            draw = allowed[0]
+        else:
+            raise ValueError(
+                f"{owner}: `presynaptic` must be True, False or None, got {presynaptic!r}."
+            )
+        init = uniform(0.125, 0.175) if resources_init is None else resources_init
+        resources = materialize(
+            owner,
+            "resources_init",
+            init,
+            allowed,
+            lambda what, required=True: keys.extra(2, f"the resources ({what})", required),
+            draw_shape=draw,
+        )
+        check_probability(owner, "resources_init", resources)
+        self.resources = resources
+        self.presynaptic = resources.ndim == 1
+        for name, value in (("tau_f", tau_f), ("tau_d", tau_d)):
+            tau = as_param(value)
+            check_shape(
+                owner,
+                name,
+                tau,
+                [(), resources.shape],
+                hint="Pass a scalar or one value per entry of `resources`.",
+            )
+            check_nonnegative(owner, name, tau, hint="Use 0 to disable this process.")
+            setattr(self, name, tau)
+        check_choice(owner, "decay", decay, DECAYS)
+        self.decay = decay
+
+    def init_state(self, *, key: PRNGKeyArray | None = None) -> STPDenseSynapseState:
+        """The reference's reset: `u = 0`, `x = 1`, `efficacy = 0`, `outputs = 0`."""
+        dtype = self.weights.dtype
+        shape = self.resources.shape
+        return STPDenseSynapseState(
+            u=jnp.zeros(shape, dtype),
+            x=jnp.ones(shape, dtype),
+            efficacy=jnp.zeros(shape, dtype),
+            outputs=jnp.zeros((self.n_out,), dtype),
+        )
+
+    def Wdyn(self, state: STPDenseSynapseState) -> Float[Array, "n_in n_out"]:
+        """The dynamic weight matrix `W ⊙ M ⊙ efficacy` (the reference's `Wdyn`), derived
+        from the state for inspection; `outputs = s @ Wdyn · g + b`."""
+        efficacy = state.efficacy[:, None] if self.presynaptic else state.efficacy
+        return effective_weights(self.weights, self.mask) * efficacy
+
+    def step(
+        self,
+        state: STPDenseSynapseState,
+        inputs: STPDenseSynapseInputs,
+        key: PRNGKeyArray | None,
+        dt: TimeStep,
+    ) -> STPDenseSynapseState:
+        """Advances `u`, `x` and the latched efficacy by `dt`; `key` is unused."""
+        owner = type(self).__name__
+        check_input(owner, "inputs", inputs.inputs, (self.n_in,))
+        dtype = state.u.dtype
+        s = inputs.inputs.astype(dtype)
+        gate = s if self.presynaptic else s[:, None]  # spike s_i gates row i
+        u, x, e = state.u, state.x, state.efficacy
+        lam_f = leak_fraction(dt, self.tau_f, self.decay)
+        lam_d = leak_fraction(dt, self.tau_d, self.decay)
+        facilitated = u - lam_f * u + self.resources * (1.0 - u) * gate
+        u_new = jnp.where(self.tau_f > 0, facilitated, self.resources)
+        e_new = u_new * x * gate + e * (1.0 - gate)
+        depressed = x + lam_d * (1.0 - x) - u_new * x * gate
+        x_new = jnp.where(self.tau_d > 0, depressed, x)
+        w = effective_weights(self.weights, self.mask)
+        if self.presynaptic:
+            outputs = (s * e_new) @ w
+        else:
+            outputs = s @ (w * e_new)
+        outputs = outputs * self.g_conduct_factor
+        if self.biases is not None:
+            outputs = outputs + self.biases
+        return STPDenseSynapseState(
+            u=u_new.astype(dtype),
+            x=x_new.astype(dtype),
+            efficacy=e_new.astype(dtype),
+            outputs=outputs.astype(dtype),
+        )

@@ -1,0 +1,275 @@
+"""DoubleExpSynapse: analytic difference-of-exponentials oracles (the reference fails to
+compile: defect 18), properties of the contract, bad input."""
+
+import re
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from support import contract
+
+from dynax.synapses.double_exp_synapse import DoubleExpSynapse
+
+Inputs = DoubleExpSynapse.Inputs
+
+
+def _response(synapse, dt, steps):
+    """g after a single spike of every presynaptic unit at step 0 (it lands at the end of
+    step 0), and the times since the spike."""
+    spikes = jnp.zeros((steps, synapse.n_in)).at[0].set(1.0)
+    run = jax.jit(lambda s, x: contract.run_steps(synapse, s, Inputs(x), None, dt))
+    _, states = run(synapse.init_state(), spikes)
+    return np.asarray(states.g_syn), dt * np.arange(steps)
+
+
+def _peak(tau_r, tau_d):
+    """The maximum of e^{−t/τ_d} − e^{−t/τ_r}, found on a fine grid (independent of the
+    closed-form peak time)."""
+    grid = np.linspace(0.0, 10.0 * tau_d, 200001)
+    return np.max(np.exp(-grid / tau_d) - np.exp(-grid / tau_r))
+
+
+def _kernel(t, tau_r, tau_d):
+    """e^{−t/τ_d} − e^{−t/τ_r}, normalised to peak 1."""
+    return (np.exp(-t / tau_d) - np.exp(-t / tau_r)) / _peak(tau_r, tau_d)
+
+
+# ---------------------------------------------------------------- analytic oracles
+
+
+@pytest.mark.parametrize("dt", [1.0, 0.25, 0.05])
+def test_exact_propagation_lies_on_the_normalised_double_exponential(dt):
+    """decay="exponential": one spike through weight w gives
+    g(t) = ḡ·w·(e^{−t/τ_d} − e^{−t/τ_r})/peak at every sample, whatever dt."""
+    tau_r, tau_d, gbar, w = 1.0, 6.0, 0.7, np.array([[2.0, -1.0]])
+    synapse = DoubleExpSynapse((1, 2), tau_d, tau_r, gbar, None, w, decay="exponential")
+    g, t = _response(synapse, dt, round(40 / dt))
+    np.testing.assert_allclose(
+        g, gbar * w * _kernel(t, tau_r, tau_d)[:, None], rtol=1e-4, atol=1e-6
+    )
+
+
+def test_peak_time_and_normalisation():
+    """The response peaks at t* = τ_r τ_d/(τ_d − τ_r)·ln(τ_d/τ_r) with height ḡ·w (per
+    postsynaptic unit with its own time constants)."""
+    tau_r, tau_d = np.array([0.5, 2.0, 1.0]), np.array([5.0, 3.0, 20.0])
+    gbar, dt = np.array([1.0, 0.5, 2.0]), 0.001
+    synapse = DoubleExpSynapse(
+        (1, 3), tau_d, tau_r, gbar, None, jnp.ones((1, 3)), decay="exponential"
+    )
+    g, t = _response(synapse, dt, round(15 / dt))
+    t_star = tau_r * tau_d / (tau_d - tau_r) * np.log(tau_d / tau_r)
+    np.testing.assert_allclose(t[g.argmax(axis=0)], t_star, atol=dt)
+    np.testing.assert_allclose(g.max(axis=0), gbar, rtol=1e-4)  # float32 over 15000 steps
+
+
+def test_total_charge():
+    """∫g dt = ḡ·(τ_d − τ_r)/peak for the normalised kernel (rectangle rule on exact samples,
+    whose first sample is g(0) = 0)."""
+    tau_r, tau_d, gbar, dt = 1.0, 4.0, 1.3, 0.01
+    synapse = DoubleExpSynapse((1, 1), tau_d, tau_r, gbar, None, decay="exponential")
+    g, _ = _response(synapse, dt, round(80 / dt))
+    charge = gbar * (tau_d - tau_r) / _peak(tau_r, tau_d)
+    assert g.sum() * dt == pytest.approx(charge, rel=1e-3)
+
+
+def test_euler_tends_to_the_double_exponential_at_first_order():
+    """decay="linear" (the reference's Euler scheme, with g coupled to h at rate 1) converges
+    to the closed form: the max error halves with dt."""
+    tau_r, tau_d, gbar = 0.5, 3.0, 1.0
+    errors = []
+    for dt in (0.01, 0.005):
+        synapse = DoubleExpSynapse((1, 1), tau_d, tau_r, gbar, None)
+        g, t = _response(synapse, dt, round(15 / dt))
+        errors.append(np.abs(g[:, 0] - gbar * _kernel(t, tau_r, tau_d)).max())
+    assert errors[1] < 0.05
+    assert 1.7 < errors[0] / errors[1] < 2.3
+
+
+def test_response_does_not_depend_on_dt():
+    """Time constants are in dt's unit: exact responses at dt and dt/2 agree at common times
+    (the reference's g⁺ = g(1 − dt/τ_d) + h⁺ would scale the response by 1/dt)."""
+    coarse, _ = _response(
+        DoubleExpSynapse((1, 1), 4.0, 1.0, 1.0, None, decay="exponential"), 0.2, 150
+    )
+    fine, _ = _response(
+        DoubleExpSynapse((1, 1), 4.0, 1.0, 1.0, None, decay="exponential"), 0.1, 300
+    )
+    np.testing.assert_allclose(coarse, fine[::2], rtol=1e-4, atol=1e-6)
+
+
+def test_current_follows_the_driving_force():
+    synapse = DoubleExpSynapse((1, 2), 4.0, 1.0, 1.0, jnp.array([0.0, -80.0]), g_conduct_factor=0.5)
+    state = synapse.step(synapse.init_state(), Inputs(jnp.ones(1), jnp.zeros(2)), None, 1.0)
+    v = jnp.array([-65.0, -40.0])
+    new = synapse.step(state, Inputs(jnp.zeros(1), v), None, 1.0)
+    np.testing.assert_allclose(new.i_syn, -new.g_syn * 0.5 * (np.asarray(v) - [0.0, -80.0]))
+    np.testing.assert_array_equal(new.outputs, new.i_syn)
+
+
+# ---------------------------------------------------------------- properties (hypothesis)
+
+N_IN, N_OUT = 4, 3
+finite = st.floats(-1e3, 1e3, allow_nan=False, width=32)
+vec_in = st.lists(finite, min_size=N_IN, max_size=N_IN).map(lambda v: jnp.asarray(v, jnp.float32))
+vec_out = st.lists(finite, min_size=N_OUT, max_size=N_OUT).map(
+    lambda v: jnp.asarray(v, jnp.float32)
+)
+
+
+@st.composite
+def synapses(draw):
+    tau_r = draw(st.floats(1.0, 10.0))
+    return DoubleExpSynapse(
+        (N_IN, N_OUT),
+        tau_r * draw(st.floats(1.2, 10.0)),
+        tau_r,
+        draw(st.floats(0.0, 2.0)),
+        draw(st.floats(-80.0, 0.0)),
+        jax.random.uniform(jax.random.PRNGKey(draw(st.integers(0, 2**31 - 1))), (N_IN, N_OUT)),
+        g_conduct_factor=draw(st.floats(0.1, 3.0)),
+        decay=draw(st.sampled_from(["linear", "exponential"])),
+    )
+
+
+def _state(h, g):
+    return DoubleExpSynapse.State(h_syn=h, g_syn=g, i_syn=-g, outputs=-g)
+
+
+@given(synapses(), vec_out, vec_out, vec_in, vec_out, st.floats(0.01, 1.0))
+def test_step_is_pure_and_preserves_structure(synapse, h, g, x, v, dt):
+    contract.assert_pure(synapse, _state(h, g), Inputs(x, v), None, dt)
+
+
+@given(synapses(), vec_out, vec_out, vec_in, vec_out, st.floats(0.01, 1.0))
+def test_jit_matches_eager(synapse, h, g, x, v, dt):
+    contract.assert_jit_matches_eager(
+        synapse, _state(h, g), Inputs(x, v), None, dt, rtol=1e-5, atol=1e-3
+    )
+
+
+@given(
+    synapses(),
+    st.lists(vec_in, min_size=3, max_size=3),
+    st.lists(vec_out, min_size=9, max_size=9),
+)
+def test_vmap_matches_loop(synapse, xs, vs):
+    v = jnp.stack(vs).reshape(3, 3, N_OUT)
+    contract.assert_vmap_matches_loop(
+        synapse, _state(v[0], v[1]), Inputs(jnp.stack(xs), v[2]), None, 1.0, rtol=1e-5, atol=1e-2
+    )
+
+
+@given(synapses(), st.integers(0, 2**31 - 1))
+def test_no_nan_over_1000_steps(synapse, seed):
+    keys = jax.random.split(jax.random.PRNGKey(seed))
+    x = jax.random.uniform(keys[0], (1000, N_IN), minval=-1e3, maxval=1e3)
+    v = jax.random.uniform(keys[1], (1000, N_OUT), minval=-1e3, maxval=1e3)
+    contract.assert_finite_run(synapse, synapse.init_state(), Inputs(x, v), None, 1.0)
+
+
+@given(synapses(), vec_out)
+def test_rest_is_a_fixed_point_without_input(synapse, v):
+    new = synapse.step(synapse.init_state(), Inputs(jnp.zeros(N_IN), v), None, 1.0)
+    np.testing.assert_array_equal(new.h_syn, 0.0)
+    np.testing.assert_array_equal(new.g_syn, 0.0)
+    np.testing.assert_array_equal(np.abs(new.i_syn), 0.0)
+
+
+def test_new_parameters_do_not_retrace():
+    w = jnp.ones((N_IN, N_OUT))
+    contract.assert_no_retrace(
+        lambda a: DoubleExpSynapse((N_IN, N_OUT), 5.0 * a, 1.0 * a, 0.5 * a, -70.0 * a, w * a),
+        [0.5, 1.0, 2.0],
+        DoubleExpSynapse((N_IN, N_OUT), 5.0, 1.0, 0.5, -70.0, w).init_state(),
+        Inputs(jnp.ones(N_IN), jnp.full(N_OUT, -60.0)),
+        None,
+        1.0,
+    )
+
+
+_SPIKES = (np.arange(40)[:, None] % np.array([2, 3, 5, 7]) == 0).astype(np.float32)
+_V = jnp.broadcast_to(jnp.linspace(-70.0, -40.0, N_OUT), (40, N_OUT))
+
+
+@jax.jit
+def _loss(tau_d, tau_r, a):
+    w = jax.random.uniform(jax.random.PRNGKey(0), (N_IN, N_OUT))
+    d = jax.random.normal(jax.random.PRNGKey(1), (N_IN, N_OUT))
+    synapse = DoubleExpSynapse(
+        (N_IN, N_OUT), tau_d, tau_r, 0.3, 0.0, w + a * d, decay="exponential"
+    )
+    _, states = contract.run_steps(synapse, synapse.init_state(), Inputs(_SPIKES, _V), None, 0.5)
+    return jnp.sum(states.outputs) / 100.0
+
+
+@given(st.floats(3.0, 30.0))
+def test_gradient_wrt_tau_decay_matches_finite_difference(tau_d):
+    contract.assert_grad_matches_finite_difference(lambda t: _loss(t, 1.0, 0.0), tau_d)
+
+
+@given(st.floats(0.2, 2.5))
+def test_gradient_wrt_tau_rise_matches_finite_difference(tau_r):
+    contract.assert_grad_matches_finite_difference(lambda t: _loss(5.0, t, 0.0), tau_r)
+
+
+@given(st.floats(-1.0, 1.0))
+def test_gradient_wrt_weights_matches_finite_difference(a):
+    contract.assert_grad_matches_finite_difference(lambda b: _loss(5.0, 1.0, b), a)
+
+
+# ---------------------------------------------------------------- bad input
+
+SHAPE = (N_IN, N_OUT)
+GOOD = {"shape": SHAPE, "tau_decay": 5.0, "tau_rise": 1.0, "g_syn_bar": 0.5, "syn_rest": 0.0}
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"shape": (3, -1)}, "shape"),
+        ({"tau_decay": -5.0}, "tau_decay"),
+        ({"tau_rise": 0.0}, "tau_rise"),
+        ({"tau_rise": 5.0}, "tau_rise"),
+        ({"tau_rise": 7.0}, "tau_rise"),
+        ({"tau_rise": jnp.array([1.0, 6.0, 1.0])}, "tau_rise"),
+        ({"tau_rise": jnp.ones(N_IN)}, "tau_rise"),
+        ({"g_syn_bar": jnp.ones(N_IN)}, "g_syn_bar"),
+        ({"syn_rest": jnp.ones((N_OUT, 1))}, "syn_rest"),
+        ({"weight_init": jnp.ones((N_IN, N_IN))}, "weight_init"),
+        ({"p_conn": -1.0}, "p_conn"),
+        ({"mask": jnp.ones((N_OUT, N_IN))}, "mask"),
+        ({"decay": "euler"}, "decay"),
+        ({"g_conduct_factor": 2.0, "resist_scale": 3.0}, "resist_scale"),
+    ],
+)
+def test_bad_constructor_arguments_raise(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        DoubleExpSynapse(**{**GOOD, **kwargs})
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("inputs", jnp.ones(N_OUT), (N_IN,)),
+        ("inputs", jnp.ones((2, N_IN)), (N_IN,)),
+        ("v", jnp.ones(N_IN), (N_OUT,)),
+    ],
+)
+def test_wrong_input_shape_raises_at_trace_time(field, value, expected):
+    synapse = DoubleExpSynapse(**GOOD)
+    good = {"inputs": jnp.ones(N_IN), "v": jnp.ones(N_OUT)}
+    good[field] = value
+    pattern = re.escape(f"DoubleExpSynapse.step: input `{field}` must have shape {expected}, got")
+    with pytest.raises(ValueError, match=pattern):
+        jax.jit(lambda s: synapse.step(s, Inputs(**good), None, 1.0))(synapse.init_state())
+
+
+def test_missing_voltage_raises_when_a_reversal_potential_is_set():
+    synapse = DoubleExpSynapse(**GOOD)
+    with pytest.raises(ValueError, match=r"DoubleExpSynapse.step: input `v`"):
+        synapse.step(synapse.init_state(), Inputs(jnp.ones(N_IN)), None, 1.0)

@@ -1,0 +1,257 @@
+"""ExponentialSynapse: golden parity with ngclearn, the closed-form decay, properties of the
+contract, bad input."""
+
+import re
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from support import contract
+from support.golden import constructor_kwargs, golden_names, load_golden
+
+from dynax.synapses.exponential_synapse import ExponentialSynapse
+
+Inputs = ExponentialSynapse.Inputs
+
+# ---------------------------------------------------------------- golden parity
+
+
+@pytest.mark.parametrize("name", golden_names("ExponentialSynapse"))
+def test_matches_reference(name):
+    golden = load_golden(name)
+    kwargs = constructor_kwargs(golden, {"batch_size": None, "key_seed": None, "p_conn": None})
+    kwargs["weight_init"] = golden.init["weights"]
+    synapse = ExponentialSynapse(**kwargs)
+    # the reference's default (is_nonplastic=True) weights are ones, as dynax's default
+    np.testing.assert_array_equal(
+        ExponentialSynapse(**{**kwargs, "weight_init": None}).weights, golden.init["weights"]
+    )
+    step = jax.jit(jax.vmap(lambda s, x, v: synapse.step(s, Inputs(x, v), None, golden.dt)))
+    state = jax.vmap(lambda _: synapse.init_state())(jnp.arange(golden.batch_size))
+    for k in range(golden.num_steps):
+        state = step(state, golden.inputs["inputs"][k], golden.inputs["v"][k])
+        for field in ("g_syn", "i_syn", "outputs"):
+            np.testing.assert_allclose(
+                getattr(state, field),
+                golden.traj[field][k],
+                rtol=1e-5,
+                atol=1e-5,
+                err_msg=f"{field} at step {k + 1}",
+            )
+
+
+# ---------------------------------------------------------------- analytic oracles
+
+
+@pytest.mark.parametrize(
+    ("decay", "dt"), [("linear", 1.0), ("linear", 0.25), ("exponential", 1.0), ("exponential", 0.3)]
+)
+def test_single_spike_decays_in_closed_form(decay, dt):
+    """One spike through weight w at step 0: g = ḡ w at once, then g_k = ḡ w a^k with
+    a = 1 − dt/τ (linear, the reference's Euler step) or exp(−dt/τ) (exact)."""
+    tau, gbar, w = 4.0, 0.7, jnp.array([[1.5, -2.0]])
+    synapse = ExponentialSynapse((1, 2), tau, gbar, None, w, decay=decay)
+    spikes = jnp.zeros((40, 1)).at[0, 0].set(1.0)
+    _, states = contract.run_steps(synapse, synapse.init_state(), Inputs(spikes), None, dt)
+    a = 1.0 - dt / tau if decay == "linear" else np.exp(-dt / tau)
+    expected = gbar * np.asarray(w) * a ** np.arange(40)[:, None]
+    np.testing.assert_allclose(states.g_syn, expected, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(states.i_syn, -expected, rtol=1e-5, atol=1e-7)
+
+
+def test_current_follows_the_driving_force():
+    """i = −g·g_factor·(v − E_syn), per postsynaptic unit."""
+    synapse = ExponentialSynapse(
+        (2, 3), 5.0, 0.5, jnp.array([0.0, -70.0, 10.0]), g_conduct_factor=2.0
+    )
+    v = jnp.array([-60.0, -50.0, 20.0])
+    new = synapse.step(synapse.init_state(), Inputs(jnp.array([1.0, 1.0]), v), None, 1.0)
+    g = 0.5 * 2.0  # two spikes through unit weights
+    np.testing.assert_allclose(new.g_syn, g)
+    np.testing.assert_allclose(new.i_syn, -g * 2.0 * (np.asarray(v) - [0.0, -70.0, 10.0]))
+    np.testing.assert_array_equal(new.outputs, new.i_syn)
+
+
+def test_p_conn_prunes_the_default_weights():
+    synapse = ExponentialSynapse((30, 20), 5.0, 1.0, None, p_conn=0.5, key=jax.random.PRNGKey(0))
+    pruned = np.asarray(synapse.weights) == 0.0
+    assert 0.35 < pruned.mean() < 0.65
+    np.testing.assert_array_equal(np.asarray(synapse.weights)[~pruned], 1.0)
+    np.testing.assert_array_equal(synapse.mask, (~pruned).astype(np.float32))
+
+
+# ---------------------------------------------------------------- properties (hypothesis)
+
+N_IN, N_OUT = 4, 3
+finite = st.floats(-1e3, 1e3, allow_nan=False, width=32)
+vec_in = st.lists(finite, min_size=N_IN, max_size=N_IN).map(lambda v: jnp.asarray(v, jnp.float32))
+vec_out = st.lists(finite, min_size=N_OUT, max_size=N_OUT).map(
+    lambda v: jnp.asarray(v, jnp.float32)
+)
+
+
+@st.composite
+def synapses(draw):
+    return ExponentialSynapse(
+        (N_IN, N_OUT),
+        draw(st.floats(1.0, 50.0)),
+        draw(st.floats(0.0, 2.0)),
+        draw(st.floats(-80.0, 0.0)),
+        jax.random.uniform(jax.random.PRNGKey(draw(st.integers(0, 2**31 - 1))), (N_IN, N_OUT)),
+        g_conduct_factor=draw(st.floats(0.1, 3.0)),
+        decay=draw(st.sampled_from(["linear", "exponential"])),
+    )
+
+
+def _state(g):
+    return ExponentialSynapse.State(g_syn=g, i_syn=-g, outputs=-g)
+
+
+@given(synapses(), vec_out, vec_in, vec_out, st.floats(0.01, 1.0))
+def test_step_is_pure_and_preserves_structure(synapse, g, x, v, dt):
+    contract.assert_pure(synapse, _state(g), Inputs(x, v), None, dt)
+
+
+@given(synapses(), vec_out, vec_in, vec_out, st.floats(0.01, 1.0))
+def test_jit_matches_eager(synapse, g, x, v, dt):
+    contract.assert_jit_matches_eager(synapse, _state(g), Inputs(x, v), None, dt, rtol=1e-5)
+
+
+@given(
+    synapses(), st.lists(vec_in, min_size=3, max_size=3), st.lists(vec_out, min_size=6, max_size=6)
+)
+def test_vmap_matches_loop(synapse, xs, vs):
+    v = jnp.stack(vs).reshape(2, 3, N_OUT)
+    contract.assert_vmap_matches_loop(
+        synapse, _state(v[0]), Inputs(jnp.stack(xs), v[1]), None, 1.0, rtol=1e-5, atol=1e-3
+    )
+
+
+@given(synapses(), st.integers(0, 2**31 - 1))
+def test_no_nan_over_1000_steps(synapse, seed):
+    keys = jax.random.split(jax.random.PRNGKey(seed))
+    x = jax.random.uniform(keys[0], (1000, N_IN), minval=-1e3, maxval=1e3)
+    v = jax.random.uniform(keys[1], (1000, N_OUT), minval=-1e3, maxval=1e3)
+    contract.assert_finite_run(synapse, synapse.init_state(), Inputs(x, v), None, 1.0)
+
+
+@given(synapses(), vec_out)
+def test_rest_is_a_fixed_point_without_input(synapse, v):
+    rest = synapse.init_state()
+    new = synapse.step(rest, Inputs(jnp.zeros(N_IN), v), None, 1.0)
+    np.testing.assert_array_equal(new.g_syn, 0.0)
+    np.testing.assert_array_equal(np.abs(new.i_syn), 0.0)
+
+
+def test_new_parameters_do_not_retrace():
+    w = jnp.ones((N_IN, N_OUT))
+    contract.assert_no_retrace(
+        lambda a: ExponentialSynapse((N_IN, N_OUT), 5.0 * a, 0.5 * a, -70.0 * a, w * a),
+        [0.5, 1.0, 2.0],
+        ExponentialSynapse((N_IN, N_OUT), 5.0, 0.5, -70.0, w).init_state(),
+        Inputs(jnp.ones(N_IN), jnp.full(N_OUT, -60.0)),
+        None,
+        1.0,
+    )
+
+
+_SPIKES = (np.arange(40)[:, None] % np.array([2, 3, 5, 7]) == 0).astype(np.float32)
+_V = jnp.linspace(-70.0, -40.0, N_OUT)
+
+
+@jax.jit
+def _loss(tau, a):
+    w = jax.random.uniform(jax.random.PRNGKey(0), (N_IN, N_OUT))
+    d = jax.random.normal(jax.random.PRNGKey(1), (N_IN, N_OUT))
+    synapse = ExponentialSynapse((N_IN, N_OUT), tau, 0.3, 0.0, w + a * d)
+    inputs = Inputs(_SPIKES, jnp.broadcast_to(_V, (40, N_OUT)))
+    _, states = contract.run_steps(synapse, synapse.init_state(), inputs, None, 0.5)
+    return jnp.sum(states.outputs) / 100.0
+
+
+@given(st.floats(1.0, 30.0))
+def test_gradient_wrt_tau_matches_finite_difference(tau):
+    contract.assert_grad_matches_finite_difference(lambda t: _loss(t, 0.0), tau)
+
+
+@given(st.floats(-1.0, 1.0))
+def test_gradient_wrt_weights_matches_finite_difference(a):
+    contract.assert_grad_matches_finite_difference(lambda b: _loss(5.0, b), a)
+
+
+def test_gradient_wrt_weight_matrix_is_finite():
+    synapse = ExponentialSynapse((N_IN, N_OUT), 5.0, 0.3, 0.0, jnp.ones((N_IN, N_OUT)))
+
+    def loss(s):
+        inputs = Inputs(_SPIKES, jnp.broadcast_to(_V, (40, N_OUT)))
+        return jnp.sum(contract.run_steps(s, s.init_state(), inputs, None, 1.0)[1].outputs)
+
+    grad = eqx.filter_grad(loss)(synapse).weights
+    assert np.all(np.isfinite(grad)) and np.all(grad != 0)
+
+
+# ---------------------------------------------------------------- bad input
+
+SHAPE = (N_IN, N_OUT)
+GOOD = {"shape": SHAPE, "tau_decay": 5.0, "g_syn_bar": 0.5, "syn_rest": 0.0}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"shape": (0, 3)}, "shape"),
+        ({"tau_decay": 0.0}, "tau_decay"),
+        ({"tau_decay": -1.0}, "tau_decay"),
+        ({"tau_decay": jnp.ones(N_IN)}, "tau_decay"),
+        ({"g_syn_bar": jnp.ones(N_IN)}, "g_syn_bar"),
+        ({"g_syn_bar": jnp.nan}, "g_syn_bar"),
+        ({"syn_rest": jnp.ones(2)}, "syn_rest"),
+        ({"weight_init": jnp.ones((N_OUT, N_IN))}, "weight_init"),
+        ({"weight_init": "uniform"}, "key"),
+        ({"p_conn": 1.5}, "p_conn"),
+        ({"p_conn": -0.5}, "p_conn"),
+        ({"mask": jnp.ones((N_IN, 1))}, "mask"),
+        ({"decay": "exact"}, "decay"),
+        ({"g_conduct_factor": jnp.ones(N_IN)}, "g_conduct_factor"),
+        ({"g_conduct_factor": 2.0, "resist_scale": 3.0}, "resist_scale"),
+    ],
+)
+def test_bad_constructor_arguments_raise(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ExponentialSynapse(**{**GOOD, **kwargs})
+
+
+def test_resist_scale_is_a_deprecated_alias():
+    with pytest.warns(DeprecationWarning, match="resist_scale"):
+        synapse = ExponentialSynapse(**GOOD, resist_scale=2.0)
+    np.testing.assert_array_equal(synapse.g_conduct_factor, 2.0)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("inputs", jnp.ones(N_OUT), (N_IN,)),
+        ("inputs", jnp.ones((2, N_IN)), (N_IN,)),
+        ("v", jnp.ones(N_IN), (N_OUT,)),
+    ],
+)
+def test_wrong_input_shape_raises_at_trace_time(field, value, expected):
+    synapse = ExponentialSynapse(**GOOD)
+    good = {"inputs": jnp.ones(N_IN), "v": jnp.ones(N_OUT)}
+    good[field] = value
+    pattern = re.escape(f"ExponentialSynapse.step: input `{field}` must have shape {expected}, got")
+    with pytest.raises(ValueError, match=pattern):
+        jax.jit(lambda s: synapse.step(s, Inputs(**good), None, 1.0))(synapse.init_state())
+
+
+def test_missing_voltage_raises_when_a_reversal_potential_is_set():
+    synapse = ExponentialSynapse(**GOOD)
+    with pytest.raises(ValueError, match=r"ExponentialSynapse.step: input `v`"):
+        synapse.step(synapse.init_state(), Inputs(jnp.ones(N_IN)), None, 1.0)
+    without = ExponentialSynapse(**{**GOOD, "syn_rest": None})
+    new = without.step(without.init_state(), Inputs(jnp.ones(N_IN)), None, 1.0)
+    np.testing.assert_allclose(new.i_syn, -new.g_syn)
