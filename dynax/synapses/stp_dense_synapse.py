@@ -1,6 +1,7 @@
 """STPDenseSynapse: a dense synapse with Tsodyks–Markram short-term plasticity (ngclearn's
 `STPDenseSynapse`, done as the model is written: the presynaptic spike gates its own row)."""
 
+from collections.abc import Callable
 from typing import ClassVar
 
 import equinox as eqx
@@ -219,6 +220,21 @@ class STPDenseSynapse(AbstractSynapse):
         dt: TimeStep,
     ) -> STPDenseSynapseState:
         """Advances `u`, `x` and the latched efficacy by `dt`; `key` is unused."""
+        return self.transmit(state, inputs, dt)
+
+    def transmit(
+        self,
+        state: STPDenseSynapseState,
+        inputs: STPDenseSynapseInputs,
+        dt: TimeStep,
+        *,
+        matvec: Callable[[Array, Array], Array] = jnp.matmul,
+    ) -> STPDenseSynapseState:
+        """`step` with the matrix–vector product given: `matvec(a, W)` computes `a @ W`.
+
+        A model-parallel network passes `dynax.parallel.gather_matvec(mesh)`, which gathers
+        the presynaptic vector across devices and multiplies it by each device's columns.
+        """
         owner = type(self).__name__
         check_input(owner, "inputs", inputs.inputs, (self.n_in,))
         dtype = state.u.dtype
@@ -234,9 +250,9 @@ class STPDenseSynapse(AbstractSynapse):
         x_new = jnp.where(self.tau_d > 0, depressed, x)
         w = effective_weights(self.weights, self.mask)
         if self.presynaptic:
-            outputs = (s * e_new) @ w
+            outputs = matvec(s * e_new, w)
         else:
-            outputs = s @ (w * e_new)
+            outputs = matvec(s, w * e_new)
         outputs = outputs * self.g_conduct_factor
         if self.biases is not None:
             outputs = outputs + self.biases

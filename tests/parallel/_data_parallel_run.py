@@ -19,7 +19,7 @@ def run(cell, drive):
     return jax.vmap(lambda s, j: simulate(cell, s, RateCell.Inputs(j), dt=0.5))(states, drive)
 
 
-single_final, single_rec = jax.jit(run, device=jax.devices()[0])(cell, drive)
+single_final, single_rec = jax.jit(run)(*jax.device_put((cell, drive), jax.devices()[0]))
 
 mesh = make_mesh("batch")
 sharded_drive = shard_leading(drive, mesh)

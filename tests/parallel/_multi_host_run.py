@@ -35,7 +35,7 @@ mine = drive[process_id * 4 : (process_id + 1) * 4]
 z = jax.jit(run)(replicate(cell, mesh), shard_leading(mine, mesh, process_local=True))
 assert not z.is_fully_addressable  # a global array: half of it lives in the other process
 gathered = multihost_utils.process_allgather(z, tiled=True)
-expected = jax.jit(run, device=jax.local_devices()[0])(cell, jnp.asarray(drive))
+expected = jax.jit(run)(*jax.device_put((cell, jnp.asarray(drive)), jax.local_devices()[0]))
 np.testing.assert_allclose(gathered, expected, rtol=1e-6, atol=1e-7)
 print(f"MULTI-HOST-OK {process_id}", flush=True)
 jax.distributed.shutdown()
