@@ -1,0 +1,1 @@
+"""Neurons: graded (rate and error) cells and spiking cells."""

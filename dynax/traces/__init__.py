@@ -1,0 +1,5 @@
+"""Spike traces."""
+
+from .var_trace import VarTrace
+
+__all__ = ["VarTrace"]
