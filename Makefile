@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-EXTRAS := test,notebooks,progress
+EXTRAS := test,examples,notebooks,progress
 
 .PHONY: test demo lint format clean
 

@@ -50,6 +50,8 @@ def machine() -> dict[str, Any]:
         info["cpu"] = models[0] if models else platform.processor()
     except OSError:
         info["cpu"] = platform.processor()
+    info["load_avg_1_5_15"] = load_average()
+    info["xla_flags"] = os.environ.get("XLA_FLAGS", "")
     if info["backend"] == "gpu":
         try:
             info["gpu"] = subprocess.run(
@@ -68,14 +70,56 @@ def emit(result: dict[str, Any]) -> None:
     print(json.dumps(result), flush=True)
 
 
-def run_isolated(module: str, args: list[str], python: str | None = None) -> dict[str, Any]:
-    """Runs `python -m <module> <args>` in a fresh process and returns its JSON line."""
-    done = subprocess.run(
-        [python or sys.executable, "-m", module, *args],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+def run_isolated(
+    module: str,
+    args: list[str],
+    python: str | None = None,
+    *,
+    cwd: str | None = None,
+    timeout: float | None = None,
+) -> dict[str, Any]:
+    """Runs `python -m <module> <args>` in a fresh process (in `cwd`) and returns its JSON
+    line, or `{"error": ...}` if it failed or ran past `timeout` seconds."""
+    try:
+        done = subprocess.run(
+            [python or sys.executable, "-m", module, *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=cwd,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout} s", "args": args}
     if done.returncode != 0:
         return {"error": (done.stderr or done.stdout)[-2000:], "args": args}
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def load_average() -> list[float]:
+    """The 1-, 5- and 15-minute load averages (other processes competing for the cores)."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return []
+
+
+def per_step(timing: dict[str, float], steps: int) -> dict[str, float]:
+    """`timing` (from `time_call`, one call = `steps` steps) divided into per-step seconds."""
+    out = dict(timing)
+    for name in ("median_s", "min_s", "max_s"):
+        out[name.replace("_s", "_step_s")] = timing[name] / steps
+    out["steps_per_call"] = steps
+    return out
+
+
+def result(workload: str, library: str, mode: str, params: dict[str, Any], **fields) -> dict:
+    """The JSON record of one workload run (with the machine and its load at the end)."""
+    return {
+        "workload": workload,
+        "library": library,
+        "mode": mode,
+        "params": params,
+        **fields,
+        "machine": machine(),
+    }

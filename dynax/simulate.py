@@ -231,4 +231,3 @@ class _Progress:
             if self.done >= self.total:
                 self.bar.close()
                 self.bar = None
-

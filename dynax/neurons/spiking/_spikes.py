@@ -60,3 +60,22 @@ def reset_potential(v: Array, spikes: Array, v_reset) -> Array:
     """
     s = jax.lax.stop_gradient(spikes)
     return v * (1.0 - s) + s * v_reset
+
+
+def keep_one_random_spike(spikes: Array, key) -> Array:
+    """Keeps one spike of `spikes` (one sample, shape `(n,)`), chosen uniformly at random
+    among the units that spiked; no spike stays no spike.
+
+    The forward value is `s·e_k` with `e_k` the one-hot of the chosen unit, so the kept
+    spike keeps its surrogate gradient. Draws `uniform(key, (n,))` once.
+    """
+    draws = jax.random.uniform(key, spikes.shape)
+    chosen = jnp.argmax(jnp.where(spikes > 0, draws, -1.0))
+    return spikes * jax.nn.one_hot(chosen, spikes.shape[-1], dtype=spikes.dtype)
+
+
+def keep_spike_at_max(spikes: Array, values: Array) -> Array:
+    """Keeps only the spike of the unit where `values` is largest (the first such unit);
+    every other spike is dropped, even when that unit did not spike."""
+    chosen = jnp.argmax(values)
+    return spikes * jax.nn.one_hot(chosen, spikes.shape[-1], dtype=spikes.dtype)

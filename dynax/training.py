@@ -1,0 +1,166 @@
+"""Training helpers: shuffled minibatches, accuracy, and an optax loop over jitted epochs.
+
+Any gradient works: `jax.grad` of a loss (through `dynax.simulate` if the model runs over
+time) or a local learning rule such as `PredictiveCodingNetwork.hebbian_gradients`. The loop
+only needs `objective(model, batch) -> (loss, grads)`, with `grads` shaped like the model (as
+`eqx.filter_value_and_grad` returns them: `None` where there is nothing to learn).
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, PyTree
+
+from ._validate import check_int
+
+Objective = Callable[[PyTree, PyTree], tuple[Float[Array, ""], PyTree]]
+
+
+def minibatches(key: PRNGKeyArray, data: PyTree, batch_size: int) -> PyTree:
+    """Shuffles `data` (a pytree of arrays with the same leading sample axis n) and cuts it into
+    `n // batch_size` minibatches: every leaf gets shape `(n // batch_size, batch_size, ...)`.
+    The last `n % batch_size` samples of the shuffled order are dropped (a different few each
+    epoch). Pure JAX: usable inside `jit` and as the `xs` of a `lax.scan`."""
+    check_int("minibatches", "batch_size", batch_size, minimum=1)
+    n = _num_samples("minibatches", data)
+    if batch_size > n:
+        raise ValueError(f"minibatches: `batch_size` ({batch_size}) exceeds the {n} samples.")
+    n_batches = n // batch_size
+    order = jax.random.permutation(key, n)[: n_batches * batch_size]
+    return jax.tree.map(
+        lambda x: jnp.asarray(x)[order].reshape(n_batches, batch_size, *jnp.shape(x)[1:]), data
+    )
+
+
+def accuracy(predictions: ArrayLike, labels: ArrayLike) -> Float[Array, ""]:
+    """The share of rows of `predictions` (scores, `(n, n_classes)`) whose argmax is the label;
+    `labels` are one-hot / scores `(n, n_classes)` or integer classes `(n,)`."""
+    predictions = jnp.asarray(predictions)
+    labels = jnp.asarray(labels)
+    if predictions.ndim != 2:
+        raise ValueError(
+            f"accuracy: `predictions` must have shape (n, n_classes), got {predictions.shape}."
+        )
+    if labels.ndim == 2:
+        labels = jnp.argmax(labels, axis=-1)
+    if labels.shape != predictions.shape[:1]:
+        raise ValueError(
+            f"accuracy: `labels` must have shape ({predictions.shape[0]},) or "
+            f"{predictions.shape}, got {labels.shape}."
+        )
+    return jnp.mean(jnp.argmax(predictions, axis=-1) == labels)
+
+
+def apply_gradients(
+    model: PyTree,
+    grads: PyTree,
+    optimiser: optax.GradientTransformation,
+    opt_state: optax.OptState,
+    filter_spec: Any = eqx.is_inexact_array,
+) -> tuple[PyTree, optax.OptState]:
+    """One optax step on the parts of `model` selected by `filter_spec` (an equinox filter:
+    a callable on leaves or a pytree of bools, as for `eqx.filter`); the rest is left as it is.
+    `opt_state` must come from `optimiser.init(eqx.filter(model, filter_spec))`. Returns the
+    new model and optimiser state."""
+    params = eqx.filter(model, filter_spec)
+    grads = eqx.filter(grads, filter_spec)
+    updates, opt_state = optimiser.update(grads, opt_state, params)
+    return eqx.apply_updates(model, updates), opt_state
+
+
+def fit(
+    model: PyTree,
+    optimiser: optax.GradientTransformation,
+    objective: Objective,
+    data: PyTree,
+    *,
+    epochs: int,
+    batch_size: int,
+    key: PRNGKeyArray,
+    filter_spec: Any = eqx.is_inexact_array,
+    evaluate: Callable[[PyTree], dict[str, ArrayLike]] | None = None,
+) -> tuple[PyTree, dict[str, np.ndarray]]:
+    """Trains `model` for `epochs` passes over `data` and records per-epoch metrics.
+
+    Each epoch is one compiled call (`eqx.filter_jit` around a `lax.scan` over the shuffled
+    minibatches of `minibatches`), compiled on the first epoch and reused by the others. The
+    compilation is also reused by a later call with the same optimiser object, an equal
+    `objective` (a module-level function, or an `eqx.Module` with static fields) and
+    `filter_spec`, and the same shapes.
+
+    **Arguments:**
+
+    - `model`: the initial model (any pytree, usually an `eqx.Module`).
+    - `optimiser`: an optax gradient transformation (e.g. `optax.adam(1e-3)`).
+    - `objective`: `(model, batch) -> (loss, grads)` for one minibatch, where `batch` is
+        `data` with a leading axis of `batch_size`, `loss` a scalar and `grads` shaped like
+        the model (e.g. `eqx.filter_value_and_grad(loss_fn)`, or a local learning rule).
+    - `data`: the training set, a pytree of arrays with a common leading sample axis.
+    - `epochs`, `batch_size`: the schedule (the shuffled remainder of each epoch is dropped).
+    - `key`: for the shuffling; epoch i uses `jax.random.fold_in(key, i)`.
+    - `filter_spec`: which parts of `model` the optimiser changes (see `apply_gradients`).
+    - `evaluate`: `model -> {name: scalar}`, called after every epoch (e.g. test accuracy);
+        jit it yourself if it is costly.
+
+    **Returns:** `(model, history)`: the trained model and a dict of NumPy arrays of length
+    `epochs`: `"loss"` (the epoch's mean minibatch loss) and every key that `evaluate`
+    returns.
+    """
+    check_int("fit", "epochs", epochs, minimum=1)
+    check_int("fit", "batch_size", batch_size, minimum=1)
+    n = _num_samples("fit", data)
+    if batch_size > n:
+        raise ValueError(f"fit: `batch_size` ({batch_size}) exceeds the {n} training samples.")
+    data = jax.tree.map(jnp.asarray, data)
+    opt_state = optimiser.init(eqx.filter(model, filter_spec))
+    history: dict[str, list[float]] = {"loss": []}
+    for epoch in range(epochs):
+        model, opt_state, loss = _run_epoch(
+            model,
+            opt_state,
+            data,
+            jax.random.fold_in(key, epoch),
+            optimiser=optimiser,
+            objective=objective,
+            filter_spec=filter_spec,
+            batch_size=batch_size,
+        )
+        history["loss"].append(float(loss))
+        if evaluate is not None:
+            for name, value in evaluate(model).items():
+                history.setdefault(name, []).append(float(value))
+    return model, {name: np.asarray(values) for name, values in history.items()}
+
+
+@eqx.filter_jit
+def _run_epoch(model, opt_state, data, key, *, optimiser, objective, filter_spec, batch_size):
+    params, static = eqx.partition(model, filter_spec)
+
+    def train_step(carry, batch):
+        params, opt_state = carry
+        model = eqx.combine(params, static)
+        loss, grads = objective(model, batch)
+        model, opt_state = apply_gradients(model, grads, optimiser, opt_state, filter_spec)
+        return (eqx.filter(model, filter_spec), opt_state), loss
+
+    batches = minibatches(key, data, batch_size)
+    (params, opt_state), losses = jax.lax.scan(train_step, (params, opt_state), batches)
+    return eqx.combine(params, static), opt_state, jnp.mean(losses)
+
+
+def _num_samples(owner: str, data: PyTree) -> int:
+    leaves = jax.tree.leaves(data)
+    if not leaves:
+        raise ValueError(f"{owner}: `data` has no arrays.")
+    sizes = {jnp.shape(leaf)[0] if jnp.ndim(leaf) else None for leaf in leaves}
+    if len(sizes) != 1 or None in sizes:
+        raise ValueError(
+            f"{owner}: every leaf of `data` needs the same leading sample axis, got leading "
+            f"sizes {sorted(map(str, sizes))}."
+        )
+    return sizes.pop()

@@ -1,0 +1,397 @@
+"""FitzhughNagumoCell: golden parity with ngclearn (its midpoint pinned as a split scheme),
+properties of the contract, oracles, bad input."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from support import contract
+from support.golden import constructor_kwargs, golden_names, load_golden
+
+from dynax.integrate import get_integrator
+from dynax.neurons.spiking.fitzhugh_nagumo_cell import FitzhughNagumoCell
+from dynax.surrogate import FastSigmoid
+
+RENAMES = {"batch_size": None, "key_seed": None}
+Cell = FitzhughNagumoCell
+
+
+def _cell(golden, **overrides):
+    return Cell(**{**constructor_kwargs(golden, RENAMES), **overrides})
+
+
+def _reference_integrator(golden):
+    """ngclearn's FitzhughNagumoCell honours "midpoint"/"rk2"; every other name runs Euler."""
+    label = golden.params.get("integration_type", "euler")
+    return "midpoint" if label in ("midpoint", "rk2") else "euler"
+
+
+def _before(golden, field):
+    """The recorded value of `field` before each step, shape (T, B, N)."""
+    return np.concatenate([golden.init[field][None], golden.traj[field][:-1]])
+
+
+def _recorded_states(golden):
+    t_before = np.concatenate([[0.0], golden.t[:-1]]).astype(np.float32)
+    fields = {f: _before(golden, f) for f in ("v", "w", "s", "tols")}
+    return Cell.State(**fields, t=np.broadcast_to(t_before[:, None], fields["v"].shape[:2]))
+
+
+def _stepper(cell, golden):
+    return jax.jit(jax.vmap(jax.vmap(lambda s, j: cell.step(s, Cell.Inputs(j), None, golden.dt))))
+
+
+def _free_run(cell, golden):
+    def run(j):
+        return contract.run_steps(cell, cell.init_state(), Cell.Inputs(j), None, golden.dt)[1]
+
+    return jax.jit(jax.vmap(run, in_axes=1, out_axes=1))(jnp.asarray(golden.inputs["j"]))
+
+
+def _check_against_golden(states, golden, atol):
+    np.testing.assert_array_equal(states.s, golden.traj["s"])
+    for field in ("v", "w"):
+        np.testing.assert_allclose(
+            getattr(states, field), golden.traj[field], rtol=1e-5, atol=atol, err_msg=field
+        )
+    np.testing.assert_allclose(states.tols, golden.traj["tols"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(states.t, golden.t[:, None] + 0 * states.t, rtol=1e-5)
+
+
+SAME_SCHEME = [
+    n
+    for n in golden_names("FitzhughNagumoCell")
+    if _reference_integrator(load_golden(n)) == "euler"
+]
+SPLIT_SCHEME = [n for n in golden_names("FitzhughNagumoCell") if n not in SAME_SCHEME]
+
+
+@pytest.mark.parametrize("name", SAME_SCHEME)
+def test_matches_reference(name):
+    """ngclearn's Euler steps v with the old w and w with the old v: that is the joint Euler
+    step, so dynax matches every recorded step, resynced and free."""
+    golden = load_golden(name)
+    cell = _cell(golden)
+    np.testing.assert_array_equal(cell.init_state().v, golden.init["v"][0])
+    np.testing.assert_array_equal(cell.init_state().w, golden.init["w"][0])
+    _check_against_golden(
+        _stepper(cell, golden)(_recorded_states(golden), golden.inputs["j"]), golden, 1e-6
+    )
+    _check_against_golden(_free_run(cell, golden), golden, 1e-5)
+    assert golden.traj["s"].any() and not golden.traj["s"].all()
+
+
+def _reference_step(cell, state, j, dt, integrator):
+    """ngclearn's step rebuilt from dynax's vector field: v integrated with w frozen at its
+    old value, then w with v frozen at its old value; spike and reset on the new v."""
+    step = get_integrator(integrator)
+    current = cell.resist_m * j
+    field = cell.vector_field
+    v = step(lambda t, x, a: field(t, (x, state.w), current)[0], 0.0, state.v, dt, None)
+    w = step(lambda t, x, a: field(t, (state.v, x), current)[1], 0.0, state.w, dt, None)
+    s = v > cell.v_thr
+    if cell.spike_reset:
+        v, w = jnp.where(s, cell.v0, v), jnp.where(s, cell.w0, w)
+    return v, w, s
+
+
+@pytest.mark.parametrize("name", SPLIT_SCHEME)
+def test_reference_midpoint_is_the_split_scheme(name):
+    """ngclearn's midpoint applies a midpoint step to v with w frozen and one to w with v
+    frozen; rebuilt from the recorded states it reproduces every recorded step. dynax's
+    midpoint integrates (v, w) jointly instead (see the order test)."""
+    golden = load_golden(name)
+    cell = _cell(golden)
+    states = _recorded_states(golden)
+    scheme = _reference_integrator(golden)
+    v, w, s = jax.vmap(jax.vmap(lambda st, j: _reference_step(cell, st, j, golden.dt, scheme)))(
+        states, golden.inputs["j"]
+    )
+    np.testing.assert_array_equal(s, golden.traj["s"])
+    np.testing.assert_allclose(v, golden.traj["v"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(w, golden.traj["w"], rtol=1e-5, atol=1e-6)
+    # dynax from the same states: the same spikes almost everywhere, values within O(dt²).
+    ours = _stepper(cell, golden)(states, golden.inputs["j"])
+    assert np.mean(np.asarray(ours.s) == golden.traj["s"]) > 0.99
+    quiet = (np.asarray(ours.s) == 0) & (golden.traj["s"] == 0)
+    np.testing.assert_allclose(
+        np.asarray(ours.v)[quiet], golden.traj["v"][quiet], atol=5 * golden.dt**2
+    )
+
+
+def _observed_order(step_fn, y0, horizon, dts, exact):
+    """log2 of the error ratio when dt halves, at the end of a run of length `horizon`."""
+    errors = []
+    for dt in dts:
+        y = y0
+        for _ in range(round(horizon / dt)):
+            y = step_fn(y, dt)
+        errors.append(max(float(jnp.max(jnp.abs(a - b))) for a, b in zip(y, exact, strict=True)))
+    return np.log2(np.asarray(errors[:-1]) / np.asarray(errors[1:]))
+
+
+def test_midpoint_is_second_order_where_the_references_split_is_first_order():
+    """float64, a spike-free run (no reset) against RK4 at a fine step."""
+    params = {"tau_w": 2.0, "v_thr": 1e3}
+    with jax.enable_x64(True):
+        y0 = (jnp.array([-1.5, 0.5]), jnp.array([0.2, -0.3]))
+        j = jnp.array([0.3, 0.8])
+
+        def stepper(name, split=False):
+            cell = Cell(2, **params, integration_type=name)
+            rest = cell.init_state()
+
+            def step(y, dt):
+                state = Cell.State(y[0], y[1], rest.s, rest.tols, rest.t)
+                if split:
+                    return _reference_step(cell, state, j, dt, name)[:2]
+                new = cell.step(state, Cell.Inputs(j), None, dt)
+                return new.v, new.w
+
+            return jax.jit(step)
+
+        fine = stepper("rk4")
+        exact = y0
+        for _ in range(2048):
+            exact = fine(exact, 2.0 / 2048)
+        dts = [0.1, 0.05, 0.025]
+        ours = _observed_order(stepper("midpoint"), y0, 2.0, dts, exact)
+        theirs = _observed_order(stepper("midpoint", split=True), y0, 2.0, dts, exact)
+    np.testing.assert_allclose(ours, 2.0, atol=0.2)
+    np.testing.assert_allclose(theirs, 1.0, atol=0.2)
+
+
+# ---------------------------------------------------------------- properties (hypothesis)
+
+N = 4  # one unit count keeps jit caches warm across examples
+INTEGRATORS = ["euler", "midpoint", "heun", "ralston", "rk4"]
+
+
+def _units(low, high):
+    element = st.floats(low, high, allow_nan=False, width=32)
+    return st.lists(element, min_size=N, max_size=N).map(lambda v: jnp.asarray(v, jnp.float32))
+
+
+@st.composite
+def cells(draw, spike_reset=None):
+    return Cell(
+        N,
+        tau_m=draw(st.floats(0.5, 2.0)),
+        resist_m=draw(st.floats(0.5, 2.0)),
+        tau_w=draw(st.floats(5.0, 20.0)),
+        alpha=draw(st.floats(0.5, 0.9)),
+        beta=draw(st.floats(0.5, 0.9)),
+        gamma=draw(st.floats(2.0, 4.0)),
+        v0=draw(st.floats(-1.5, 0.0)),
+        w0=draw(st.floats(-0.7, 0.0)),
+        v_thr=draw(st.floats(0.8, 1.2)),
+        spike_reset=draw(st.booleans()) if spike_reset is None else spike_reset,
+        integration_type=draw(st.sampled_from(INTEGRATORS)),
+    )
+
+
+def _state(cell, v, w):
+    rest = cell.init_state()
+    return Cell.State(v=v, w=w, s=rest.s, tols=rest.tols, t=jnp.asarray(1.5))
+
+
+dts = st.floats(0.01, 0.2).map(jnp.float32)
+volts = _units(-2.5, 2.5)
+
+
+@given(cells(), volts, volts, volts, dts)
+def test_step_is_pure_and_preserves_structure(cell, v, w, j, dt):
+    contract.assert_pure(cell, _state(cell, v, w), Cell.Inputs(j), None, dt)
+
+
+@given(cells(), volts, volts, volts, dts)
+def test_jit_matches_eager(cell, v, w, j, dt):
+    contract.assert_jit_matches_eager(
+        cell, _state(cell, v, w), Cell.Inputs(j), None, dt, rtol=1e-5, atol=1e-5
+    )
+
+
+@given(cells(), st.lists(volts, min_size=3, max_size=3), volts, dts)
+def test_vmap_matches_loop(cell, vs, j, dt):
+    v = jnp.stack(vs)
+    states = jax.vmap(lambda v: _state(cell, v, -0.5 * v))(v)
+    inputs = Cell.Inputs(jnp.stack([j, -j, 0.5 * j]))
+    contract.assert_vmap_matches_loop(cell, states, inputs, None, dt, rtol=1e-5, atol=1e-5)
+
+
+@given(cells(), dts)
+def test_equilibria_are_fixed_points_without_input(cell, dt):
+    """With J = 0 the equilibria solve v − v³/γ − (v + α)/β = 0, w = (v + α)/β (a cubic,
+    solved here with numpy); every integrator keeps each real one."""
+    alpha, beta, gamma = (float(x) for x in (cell.alpha, cell.beta, cell.gamma))
+    roots = np.roots([-1.0 / gamma, 0.0, 1.0 - 1.0 / beta, -alpha / beta])
+    real = roots[np.abs(roots.imag) < 1e-9].real
+    assert len(real) >= 1
+    for v_star in real:
+        v = jnp.full(N, v_star, jnp.float32)
+        state = _state(cell, v, (v + alpha) / beta)
+        new = cell.step(state, Cell.Inputs(jnp.zeros(N)), None, dt)
+        np.testing.assert_allclose(new.v, state.v, atol=1e-5)
+        np.testing.assert_allclose(new.w, state.w, atol=1e-5)
+
+
+@given(cells(), volts, volts, volts, dts)
+def test_spike_reset_puts_spiking_units_back_to_v0_w0(cell, v, w, j, dt):
+    """Oracle: the cell without reset; where it spikes the resetting cell is at (v0, w0),
+    elsewhere the two agree exactly."""
+    free = Cell(**{**_kwargs(cell), "spike_reset": False})
+    reset = Cell(**{**_kwargs(cell), "spike_reset": True})
+    a = free.step(_state(free, v, w), Cell.Inputs(j), None, dt)
+    b = reset.step(_state(reset, v, w), Cell.Inputs(j), None, dt)
+    np.testing.assert_array_equal(a.s, b.s)
+    np.testing.assert_array_equal(b.v, jnp.where(a.s > 0, cell.v0, a.v))
+    np.testing.assert_array_equal(b.w, jnp.where(a.s > 0, cell.w0, a.w))
+    np.testing.assert_array_equal(b.tols, jnp.where(a.s > 0, 1.5 + dt, 0.0))
+
+
+def _kwargs(cell):
+    names = ("tau_m", "resist_m", "tau_w", "alpha", "beta", "gamma", "v0", "w0", "v_thr")
+    return {n: getattr(cell, n) for n in names} | {
+        "n_units": cell.n_units,
+        "integration_type": cell.integration_type,
+    }
+
+
+@given(cells(), st.integers(0, 2**31 - 1), st.floats(1e-3, 5e-3))
+def test_no_nan_over_1000_steps_in_the_stable_domain(cell, seed, dt_over_tau):
+    """Currents J = R·j in [-1e3, 1e3] with dt ≤ 0.005·τ_m (inside the documented stable
+    domain of the explicit steppers under such currents: no guard, the model itself stays
+    finite)."""
+    cell = eqx.tree_at(lambda c: c.resist_m, cell, jnp.float32(1.0))
+    j = jax.random.uniform(jax.random.key(seed), (1000, N), minval=-1e3, maxval=1e3)
+    dt = jnp.float32(dt_over_tau * float(cell.tau_m))
+    contract.assert_finite_run(cell, cell.init_state(), Cell.Inputs(j), None, dt)
+
+
+def test_outside_the_stable_domain_euler_diverges():
+    """The documented limit is real (dt ≳ 0.0095·τ_m for |J| = 1e3): no silent guard."""
+    cell = Cell(1)
+    j = jnp.full((50, 1), 1e3)
+    _, states = contract.run_steps(cell, cell.init_state(), Cell.Inputs(j), None, 0.02)
+    assert not np.isfinite(states.v).all()
+    _, states = contract.run_steps(cell, cell.init_state(), Cell.Inputs(j), None, 0.005)
+    assert np.isfinite(states.v).all()
+
+
+def test_new_tau_m_does_not_retrace():
+    cell = Cell(N)
+    contract.assert_no_retrace(
+        lambda tau: Cell(N, tau_m=tau),
+        [0.5, 1.0, 2.0],
+        cell.init_state(),
+        Cell.Inputs(jnp.ones(N)),
+        None,
+        0.1,
+    )
+
+
+def _smooth_loss(integrator):
+    """Without spike_reset the spikes do not feed back: v is smooth in τ_m."""
+    j = jnp.tile(jnp.linspace(0.0, 1.0, N), (40, 1))
+
+    def loss(tau_m):
+        cell = Cell(N, tau_m=tau_m, integration_type=integrator)
+        final, _ = contract.run_steps(cell, cell.init_state(), Cell.Inputs(j), None, 0.1)
+        return jnp.sum(final.v**2 + final.w**2)
+
+    return jax.jit(loss)
+
+
+SMOOTH_LOSSES = {name: _smooth_loss(name) for name in ["euler", "midpoint", "rk4"]}
+
+
+@given(st.floats(0.5, 3.0), st.sampled_from(sorted(SMOOTH_LOSSES)))
+def test_gradient_wrt_tau_m_matches_finite_difference(tau, integrator):
+    contract.assert_grad_matches_finite_difference(SMOOTH_LOSSES[integrator], tau)
+
+
+@jax.jit
+def _spike_count(resist_m):
+    total = 0.0
+    for integrator, reset in (("euler", True), ("rk4", False)):
+        cell = Cell(N, resist_m=resist_m, spike_reset=reset, integration_type=integrator)
+        j = jnp.tile(jnp.array([0.3, 0.6, 0.9, 1.2]), (100, 1))
+        _, states = contract.run_steps(cell, cell.init_state(), Cell.Inputs(j), None, 0.1)
+        total = total + jnp.sum(states.s)
+    return total
+
+
+def test_surrogate_gradient_through_100_steps_is_finite_and_nonzero():
+    """Spike counts (Euler with reset, RK4 without): the gradient w.r.t. the resistance is the
+    surrogate's, finite and non-zero; forward mode (`jax.jvp`) gives the same number."""
+    count, grad = jax.jit(jax.value_and_grad(_spike_count))(jnp.float32(1.0))
+    assert count > 0
+    assert np.isfinite(grad) and grad != 0.0
+    _, tangent = jax.jit(lambda r: jax.jvp(_spike_count, (r,), (jnp.ones_like(r),)))(
+        jnp.float32(1.0)
+    )
+    np.testing.assert_allclose(tangent, grad, rtol=1e-4)
+
+
+def test_surrogate_is_a_field():
+    a, b = Cell(N), Cell(N, surrogate=FastSigmoid())
+    state = _state(a, jnp.full(N, 1.0), jnp.zeros(N))
+
+    def grad(cell):
+        return jax.grad(lambda j: jnp.sum(cell.step(state, Cell.Inputs(j), None, 0.1).s))(
+            jnp.zeros(N)
+        )
+
+    assert not np.allclose(grad(a), grad(b))
+
+
+def test_euler_step_is_the_equations():
+    """One Euler step by hand, per-unit parameters."""
+    cell = Cell(2, tau_m=jnp.array([1.0, 2.0]), gamma=jnp.array([3.0, 4.0]), resist_m=2.0)
+    v, w, j = jnp.array([0.5, -1.0]), jnp.array([0.1, 0.2]), jnp.array([0.3, 0.4])
+    state = Cell.State(v, w, jnp.zeros(2), jnp.zeros(2), jnp.asarray(0.0))
+    new = cell.step(state, Cell.Inputs(j), None, 0.1)
+    tau, gamma = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    expected_v = v + 0.1 * (v - v**3 / gamma - w + 2.0 * j) / tau
+    expected_w = w + 0.1 * (v + 0.7 - 0.8 * w) / 12.5
+    np.testing.assert_allclose(new.v, expected_v, rtol=1e-6)
+    np.testing.assert_allclose(new.w, expected_w, rtol=1e-6)
+
+
+# ---------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_units": 0}, "n_units"),
+        ({"n_units": 3, "tau_m": 0.0}, "tau_m"),
+        ({"n_units": 3, "tau_m": jnp.ones(4)}, "tau_m"),
+        ({"n_units": 3, "tau_w": -1.0}, "tau_w"),
+        ({"n_units": 3, "resist_m": float("inf")}, "resist_m"),
+        ({"n_units": 3, "alpha": float("nan")}, "alpha"),
+        ({"n_units": 3, "beta": jnp.ones(2)}, "beta"),
+        ({"n_units": 3, "gamma": 0.0}, "gamma"),
+        ({"n_units": 3, "v0": float("inf")}, "v0"),
+        ({"n_units": 3, "w0": jnp.ones((3, 1))}, "w0"),
+        ({"n_units": 3, "v_thr": float("nan")}, "v_thr"),
+        ({"n_units": 3, "spike_reset": 1}, "spike_reset"),
+        ({"n_units": 3, "integration_type": "rk45"}, "integration_type"),
+        ({"n_units": 3, "surrogate": "arctan"}, "surrogate"),
+    ],
+)
+def test_bad_constructor_arguments_raise(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        Cell(**kwargs)
+
+
+def test_wrong_input_shape_raises_at_trace_time():
+    cell = Cell(3)
+    with pytest.raises(
+        ValueError,
+        match=r"FitzhughNagumoCell.step: input `j` must have shape \(3,\), got shape \(2, 3\)",
+    ):
+        jax.jit(lambda s: cell.step(s, Cell.Inputs(jnp.ones((2, 3))), None, 0.1))(cell.init_state())

@@ -1,0 +1,297 @@
+"""IFCell: golden parity with ngclearn, the reset without the lower clamp (defect 10),
+closed-form firing, gradients, properties of the contract, bad input."""
+
+import functools
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from support import contract
+from support.golden import constructor_kwargs, golden_names, load_golden
+
+from dynax.neurons.spiking.if_cell import IFCell
+
+RUN = jax.jit(contract.run_steps)  # one compilation per cell structure, not per value
+
+RENAMES = {"key_seed": None, "batch_size": None}
+# ngclearn's IFCell runs RK2 for "midpoint"/"rk2" and Euler for every other name.
+REFERENCE_RAN = {"midpoint": "midpoint", "rk2": "midpoint"}
+FIELDS = [f for f in IFCell.State.__dataclass_fields__ if f != "t"]
+
+
+def _cell(golden, **changes):
+    kwargs = constructor_kwargs(golden, RENAMES) | changes
+    kwargs["integration_type"] = REFERENCE_RAN.get(kwargs.get("integration_type"), "euler")
+    return IFCell(**kwargs)
+
+
+def _stack(states):
+    return jax.tree.map(lambda *xs: np.stack(xs), *states)
+
+
+def _step(cell, dt):
+    return jax.jit(jax.vmap(lambda s, j: cell.step(s, IFCell.Inputs(j), None, dt)))
+
+
+def _assert_matches(states, golden):
+    np.testing.assert_array_equal(states.s, golden.traj["s"])
+    for field in ("v", "rfr", "tols"):
+        np.testing.assert_allclose(
+            getattr(states, field), golden.traj[field], rtol=1e-5, atol=1e-5, err_msg=field
+        )
+
+
+@pytest.mark.parametrize("name", golden_names("IFCell"))
+def test_free_run_matches_reference(name):
+    golden = load_golden(name)
+    cell = _cell(golden)
+    step = _step(cell, golden.dt)
+    state = jax.vmap(lambda _: cell.init_state())(jnp.arange(golden.batch_size))
+    out = []
+    for k in range(golden.num_steps):
+        state = step(state, golden.inputs["j"][k])
+        out.append(state)
+    _assert_matches(_stack(out), golden)
+
+
+@pytest.mark.parametrize("name", golden_names("IFCell"))
+def test_resynced_steps_match_reference(name):
+    golden = load_golden(name)
+    step = _step(_cell(golden), golden.dt)
+    out = []
+    for k in range(golden.num_steps):
+        values = {f: golden.init[f] if k == 0 else golden.traj[f][k - 1] for f in FIELDS}
+        t = np.float32(0.0) if k == 0 else golden.t[k - 1]
+        state = IFCell.State(**values, t=jnp.full((golden.batch_size,), t))
+        out.append(step(state, golden.inputs["j"][k]))
+    _assert_matches(_stack(out), golden)
+
+
+@pytest.mark.parametrize("name", golden_names("IFCell"))
+def test_init_state_is_the_reference_reset(name):
+    golden = load_golden(name)
+    rest = _cell(golden).init_state()
+    for field in FIELDS:
+        np.testing.assert_array_equal(
+            np.broadcast_to(getattr(rest, field), golden.init[field].shape), golden.init[field]
+        )
+
+
+@pytest.mark.parametrize("name", golden_names("IFCell"))
+def test_without_lower_clamp_the_reset_is_kept(name):
+    """Defect 10: ngclearn with lower_clamp_voltage=False stores the pre-reset voltage v′, so
+    after its first spike a unit fires on every step. dynax resets. On the file's inputs
+    (none of its voltages drop below v_rest, where the clamp would act) dynax without the
+    clamp reproduces the reference's clamped run exactly, and the reference's unclamped rule,
+    recomputed here from its equations, fires on every step after the first spike."""
+    golden = load_golden(name)
+    cell = _cell(golden, lower_clamp_voltage=False)
+    step = _step(cell, golden.dt)
+    state = jax.vmap(lambda _: cell.init_state())(jnp.arange(golden.batch_size))
+    out = []
+    for k in range(golden.num_steps):
+        state = step(state, golden.inputs["j"][k])
+        out.append(state)
+    _assert_matches(_stack(out), golden)
+
+    p = golden.params
+    v = np.full_like(golden.init["v"], -65.0)
+    rfr = np.full_like(v, p["refract_time"])
+    spikes = []
+    for k in range(golden.num_steps):
+        mask = rfr >= p["refract_time"]
+        v = v + golden.dt * golden.inputs["j"][k] * p["resist_m"] * mask / p["tau_m"]
+        s = v > -52.0  # the reference keeps v′: no reset, no clamp
+        rfr = (rfr + golden.dt) * (1 - s)
+        spikes.append(s)
+    spikes = np.array(spikes)
+    first = spikes.argmax(axis=0)
+    after = np.arange(golden.num_steps)[:, None, None] > first
+    assert spikes[after].all()
+    assert np.asarray(_stack(out).s)[after].mean() < 0.2
+
+
+def test_closed_form_firing_and_clamp():
+    """Constant drive: v rises by Δ = R·j·dt/τ_m per step (every integrator is exact for
+    this ODE); a spike resets to v_reset; the spike steps follow from that arithmetic.
+    Negative drive: v falls below v_rest only without the lower clamp."""
+    r, tau, dt, j = 2.0, 5.0, 0.5, np.array([0.7, 1.3, 2.9])
+    delta = r * j * dt / tau
+    want_spikes = np.zeros((60, 3))
+    v = np.full(3, -65.0)
+    for k in range(60):
+        v = v + delta
+        s = v > -52.0
+        want_spikes[k] = s
+        v = np.where(s, -60.0, v)
+    for integrator in ("euler", "midpoint", "heun", "ralston", "rk4"):
+        for clamp in (True, False):
+            cell = IFCell(
+                3, tau, resist_m=r, integration_type=integrator, lower_clamp_voltage=clamp
+            )
+            inputs = IFCell.Inputs(jnp.tile(jnp.asarray(j, jnp.float32), (60, 1)))
+            _, states = RUN(cell, cell.init_state(), inputs, None, dt)
+            np.testing.assert_array_equal(states.s, want_spikes)
+    for clamp, want in ((True, -65.0), (False, -65.0 - 10 * 2.0 * 1.0 * dt / tau)):
+        cell = IFCell(1, tau, resist_m=r, lower_clamp_voltage=clamp)
+        final, _ = RUN(cell, cell.init_state(), IFCell.Inputs(-jnp.ones((10, 1))), None, dt)
+        np.testing.assert_allclose(final.v, want, rtol=1e-6)
+
+
+@pytest.mark.parametrize(("refract_time", "dt"), [(0.0, 1.0), (2.0, 1.0), (1.5, 0.5)])
+def test_refractory_period_sets_the_interspike_interval(refract_time, dt):
+    cell = IFCell(1, 10.0, refract_time=refract_time)
+    _, states = RUN(cell, cell.init_state(), IFCell.Inputs(jnp.full((30, 1), 1e4)), None, dt)
+    times = np.flatnonzero(np.asarray(states.s)[:, 0])
+    np.testing.assert_array_equal(np.diff(times), math.ceil(refract_time / dt) + 1)
+
+
+def test_rest_is_a_fixed_point_without_input():
+    cell = IFCell(3, 10.0)
+    rest = cell.init_state()
+    final, _ = RUN(cell, rest, IFCell.Inputs(jnp.zeros((20, 3))), None, 1.0)
+    np.testing.assert_array_equal(final.v, rest.v)
+
+
+# ---------------------------------------------------------------- gradients
+
+
+@functools.partial(jax.jit, static_argnames="integrator")
+def _spike_count(tau_m, scale, integrator="euler"):
+    cell = IFCell(3, tau_m, resist_m=4.0, refract_time=2.0, integration_type=integrator)
+    j = scale * jnp.linspace(0.5, 2.5, 300).reshape(100, 3)
+    _, states = contract.run_steps(cell, cell.init_state(), IFCell.Inputs(j), None, 1.0)
+    return states.s.sum()
+
+
+@pytest.mark.parametrize("integrator", ["euler", "midpoint"])
+def test_surrogate_gradients_through_100_steps(integrator):
+    count = _spike_count(5.0, 1.0, integrator)
+    assert count > 0
+    grads = jax.grad(_spike_count, argnums=(0, 1))(5.0, 1.0, integrator)
+    for g in grads:
+        assert np.isfinite(g) and g != 0.0
+    assert grads[0] < 0 < grads[1]
+    primal, tangent = jax.jvp(lambda s: _spike_count(5.0, s, integrator), (1.0,), (1.0,))
+    assert primal == count
+    np.testing.assert_allclose(tangent, grads[1], rtol=1e-4)
+
+
+def test_gradient_wrt_tau_matches_finite_difference():
+    def loss(tau_m):
+        cell = IFCell(3, tau_m, thr=100.0)
+        j = jnp.tile(jnp.array([1.0, 2.0, 3.0]), (20, 1))
+        final, _ = contract.run_steps(cell, cell.init_state(), IFCell.Inputs(j), None, 0.5)
+        return jnp.sum((final.v + 60.0) ** 2)
+
+    grad = contract.assert_grad_matches_finite_difference(loss, 10.0)
+    # closed form: v = −65 + 10·j/τ, loss = Σ(10j/τ − 5)², d/dτ = Σ 2(10j/τ − 5)(−10j/τ²)
+    j = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(grad, np.sum(2 * (j - 5) * (-10 * j / 100)), rtol=1e-4)
+
+
+# ---------------------------------------------------------------- properties (hypothesis)
+
+N = 4
+
+
+@st.composite
+def cells(draw):
+    f = lambda lo, hi: draw(st.floats(lo, hi))  # noqa: E731
+    return IFCell(
+        N,
+        tau_m=f(1.0, 50.0),
+        resist_m=f(0.5, 20.0),
+        thr=f(-60.0, -40.0),
+        v_rest=f(-75.0, -60.0),
+        v_reset=f(-80.0, -61.0),
+        refract_time=f(0.0, 5.0),
+        integration_type=draw(st.sampled_from(["euler", "midpoint", "rk4"])),
+        lower_clamp_voltage=draw(st.booleans()),
+    )
+
+
+units = st.lists(st.floats(-70.0, -40.0, width=32), min_size=N, max_size=N).map(
+    lambda v: jnp.asarray(v, jnp.float32)
+)
+
+
+def _state(v):
+    zeros = jnp.zeros(N)
+    return IFCell.State(v=v, s=zeros, rfr=jnp.array([0.0, 1.0, 3.0, 9.0]), tols=zeros, t=zeros[0])
+
+
+@given(cells(), units, units, st.floats(0.01, 1.0))
+def test_step_is_pure_and_preserves_structure(cell, v, j, dt):
+    contract.assert_pure(cell, _state(v), IFCell.Inputs(j + 60.0), None, dt)
+
+
+@given(cells(), units, units, st.floats(0.01, 1.0))
+def test_jit_matches_eager(cell, v, j, dt):
+    contract.assert_jit_matches_eager(
+        cell, _state(v), IFCell.Inputs(j + 60.0), None, dt, rtol=1e-5, atol=1e-5
+    )
+
+
+@given(cells(), st.lists(units, min_size=3, max_size=3), st.floats(0.01, 1.0))
+def test_vmap_matches_loop(cell, rows, dt):
+    v = jnp.stack(rows)
+    contract.assert_vmap_matches_loop(
+        cell, jax.vmap(_state)(v), IFCell.Inputs(v + 60.0), None, dt, rtol=1e-5, atol=1e-5
+    )
+
+
+@given(cells(), st.integers(0, 2**31 - 1), st.floats(0.01, 1.0))
+def test_no_nan_over_1000_steps(cell, seed, dt):
+    j = jax.random.uniform(jax.random.key(seed), (1000, N), minval=-1e3, maxval=1e3)
+    contract.assert_finite_run(cell, cell.init_state(), IFCell.Inputs(j), None, jnp.asarray(dt))
+
+
+def test_new_tau_does_not_retrace():
+    cell = IFCell(N, 10.0)
+    contract.assert_no_retrace(
+        lambda tau: IFCell(N, tau),
+        [5.0, 10.0, 20.0],
+        cell.init_state(),
+        IFCell.Inputs(jnp.ones(N)),
+        None,
+        1.0,
+    )
+
+
+# ---------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_units": 0, "tau_m": 1.0}, "n_units"),
+        ({"n_units": 3, "tau_m": -1.0}, "tau_m"),
+        ({"n_units": 3, "tau_m": jnp.ones(2)}, "tau_m"),
+        ({"n_units": 3, "tau_m": 1.0, "resist_m": -1.0}, "resist_m"),
+        ({"n_units": 3, "tau_m": 1.0, "thr": float("nan")}, "thr"),
+        ({"n_units": 3, "tau_m": 1.0, "v_rest": float("inf")}, "v_rest"),
+        ({"n_units": 3, "tau_m": 1.0, "v_reset": -50.0}, "v_reset"),
+        ({"n_units": 3, "tau_m": 1.0, "refract_time": -1.0}, "refract_time"),
+        ({"n_units": 3, "tau_m": 1.0, "integration_type": "rk45"}, "integration_type"),
+        ({"n_units": 3, "tau_m": 1.0, "surrogate_type": "secant_lif"}, "surrogate_type"),
+        ({"n_units": 3, "tau_m": 1.0, "lower_clamp_voltage": None}, "lower_clamp_voltage"),
+    ],
+)
+def test_bad_constructor_arguments_raise(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        IFCell(**kwargs)
+
+
+def test_wrong_input_shape_raises_at_trace_time():
+    cell = IFCell(3, 1.0)
+    with pytest.raises(
+        ValueError, match=r"IFCell.step: input `j` must have shape \(3,\), got shape \(2, 3\)"
+    ):
+        jax.jit(lambda s: cell.step(s, IFCell.Inputs(jnp.ones((2, 3))), None, 0.5))(
+            cell.init_state()
+        )

@@ -1,0 +1,435 @@
+"""LIFCell: golden parity with ngclearn, closed forms (leak, adaptation, refractory period),
+the one-spike rules, the surrogate output vs the real gradient, properties, bad input."""
+
+import functools
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from support import contract
+from support.golden import constructor_kwargs, golden_names, load_golden
+
+from dynax.neurons.spiking.lif_cell import LIFCell
+from dynax.surrogate import FastSigmoid, StraightThrough, Triangular
+
+RUN = jax.jit(contract.run_steps)  # one compilation per cell structure, not per value
+
+RENAMES = {"key_seed": None, "batch_size": None}
+# ngclearn's LIFCell runs RK2 for "midpoint"/"rk2" and Euler for every other name.
+REFERENCE_RAN = {"midpoint": "midpoint", "rk2": "midpoint"}
+FIELDS = [f for f in LIFCell.State.__dataclass_fields__ if f != "t"]
+
+
+def _cell(golden):
+    kwargs = constructor_kwargs(golden, RENAMES)
+    kwargs["integration_type"] = REFERENCE_RAN.get(kwargs.get("integration_type"), "euler")
+    return LIFCell(**kwargs)
+
+
+def _batched_step(cell, dt):
+    return jax.jit(jax.vmap(lambda s, j: cell.step(s, LIFCell.Inputs(j), None, dt)))
+
+
+def _stack(states):
+    return jax.tree.map(lambda *xs: np.stack(xs), *states)
+
+
+def _free_run(cell, golden):
+    step = _batched_step(cell, golden.dt)
+    state = jax.vmap(lambda _: cell.init_state())(jnp.arange(golden.batch_size))
+    out = []
+    for k in range(golden.num_steps):
+        state = step(state, golden.inputs["j"][k])
+        out.append(state)
+    return _stack(out)
+
+
+def _recorded_state(golden, k):
+    """The reference's state before step k + 1 (k = 0: its reset state), clock t = k·dt."""
+    values = {f: golden.init[f] if k == 0 else golden.traj[f][k - 1] for f in FIELDS}
+    t = np.float32(0.0) if k == 0 else golden.t[k - 1]
+    return LIFCell.State(**values, t=jnp.full((golden.batch_size,), t))
+
+
+def _assert_matches(states, golden):
+    for field in ("s", "s_raw"):
+        np.testing.assert_array_equal(getattr(states, field), golden.traj[field], err_msg=field)
+    for field in ("v", "rfr", "thr_theta", "tols", "surrogate", "v_thr"):
+        np.testing.assert_allclose(
+            getattr(states, field), golden.traj[field], rtol=1e-5, atol=1e-5, err_msg=field
+        )
+
+
+@pytest.mark.parametrize("name", golden_names("LIFCell"))
+def test_free_run_matches_reference(name):
+    """Every recorded compartment at every step (the free run stays in sync)."""
+    golden = load_golden(name)
+    _assert_matches(_free_run(_cell(golden), golden), golden)
+
+
+@pytest.mark.parametrize("name", golden_names("LIFCell"))
+def test_resynced_steps_match_reference(name):
+    """Each step taken from the reference's recorded state gives its next state."""
+    golden = load_golden(name)
+    step = _batched_step(_cell(golden), golden.dt)
+    out = [step(_recorded_state(golden, k), golden.inputs["j"][k]) for k in range(golden.num_steps)]
+    _assert_matches(_stack(out), golden)
+
+
+@pytest.mark.parametrize("name", golden_names("LIFCell"))
+def test_init_state_is_the_reference_reset(name):
+    golden = load_golden(name)
+    rest = _cell(golden).init_state()
+    for field in FIELDS:
+        np.testing.assert_array_equal(
+            np.broadcast_to(getattr(rest, field), golden.init[field].shape), golden.init[field]
+        )
+
+
+def test_adapted_thresholds_carry_over_through_init_state():
+    """ngclearn's reset keeps thr_theta; dynax's `init_state(thr_theta=...)` does the same,
+    and the carried shift raises the threshold of the next sequence."""
+    golden = load_golden("LIFCell_rk2_adaptive")
+    cell = _cell(golden)
+    final = jax.tree.map(lambda x: x[-1, 0], _free_run(cell, golden))
+    assert (final.thr_theta > 0).all()
+    rest = cell.init_state(thr_theta=final.thr_theta)
+    np.testing.assert_array_equal(rest.thr_theta, final.thr_theta)
+    np.testing.assert_allclose(rest.v_thr, golden.params["thr"] + final.thr_theta)
+    np.testing.assert_array_equal(rest.v, cell.init_state().v)
+    # a voltage just above thr but below thr + thr_theta fires only without the carried shift
+    probe = rest.v.at[:].set(golden.params["thr"] + 0.5 * final.thr_theta)
+    zero = LIFCell.Inputs(jnp.zeros(5))
+    fresh = cell.init_state()
+    kept = cell.step(eqx_replace(rest, v=probe), zero, None, 1e-3)
+    reset = cell.step(eqx_replace(fresh, v=probe), zero, None, 1e-3)
+    np.testing.assert_array_equal(kept.s, 0.0)
+    np.testing.assert_array_equal(reset.s, 1.0)
+
+
+def eqx_replace(state, **changes):
+    values = {f: getattr(state, f) for f in LIFCell.State.__dataclass_fields__}
+    return LIFCell.State(**(values | changes))
+
+
+# ---------------------------------------------------------------- closed forms
+
+
+def test_euler_leak_matches_the_closed_form():
+    """Constant sub-threshold drive: v_k = v_∞ + (v_0 − v_∞)(1 − g_L·dt/τ_m)^k with
+    v_∞ = v_rest + R·j/g_L (Euler's recurrence solved by hand)."""
+    tau, r, g, dt, j = 20.0, 2.0, 0.5, 0.5, jnp.array([1.0, 2.0, 3.0])
+    cell = LIFCell(3, tau, resist_m=r, conduct_leak=g, thr=0.0, v_rest=-65.0, v_reset=-70.0)
+    _, states = RUN(cell, cell.init_state(), LIFCell.Inputs(jnp.tile(j, (60, 1))), None, dt)
+    k = np.arange(1, 61)[:, None]
+    v_inf = -65.0 + r * np.asarray(j) / g
+    want = v_inf + (-65.0 - v_inf) * (1 - g * dt / tau) ** k
+    np.testing.assert_allclose(states.v, want, rtol=1e-5)
+    assert not np.asarray(states.s).any()
+
+
+def test_adaptation_decays_in_closed_form():
+    """Without spikes thr_theta_k = thr_theta_0·exp(−k·dt/τ_θ); τ_θ = 0 switches it off."""
+    dt, k = 0.5, np.arange(1, 41)[:, None]
+    for tau_theta, want in [(20.0, np.exp(-k * dt / 20.0)), (0.0, np.ones((40, 1)))]:
+        cell = LIFCell(2, 10.0, tau_theta=tau_theta)
+        rest = cell.init_state(thr_theta=1.0)
+        _, states = RUN(cell, rest, LIFCell.Inputs(jnp.zeros((40, 2))), None, dt)
+        np.testing.assert_allclose(states.thr_theta, np.broadcast_to(want, (40, 2)), rtol=1e-5)
+        np.testing.assert_allclose(states.v_thr, -52.0 + states.thr_theta, rtol=1e-6)
+
+
+@pytest.mark.parametrize(("refract_time", "dt"), [(0.0, 1.0), (2.0, 1.0), (3.0, 0.5), (2.5, 1.0)])
+def test_refractory_period_sets_the_interspike_interval(refract_time, dt):
+    """Under a huge drive a unit fires whenever it is not refractory: after a spike rfr
+    restarts at 0 and grows by dt; the input is back once rfr ≥ T_ref, i.e. after
+    ⌈T_ref/dt⌉ silent steps, so the interval is ⌈T_ref/dt⌉ + 1 steps."""
+    cell = LIFCell(1, 10.0, resist_m=1.0, refract_time=refract_time, tau_theta=0.0)
+    j = jnp.full((40, 1), 1e4)
+    _, states = RUN(cell, cell.init_state(), LIFCell.Inputs(j), None, dt)
+    times = np.flatnonzero(np.asarray(states.s)[:, 0])
+    assert times[0] == 0
+    np.testing.assert_array_equal(np.diff(times), math.ceil(refract_time / dt) + 1)
+    # during the refractory period only the leak acts (towards v_rest from v_reset)
+    if refract_time > 0:
+        v1 = float(states.v[1, 0])
+        np.testing.assert_allclose(v1, -60.0 + dt * (-65.0 + 60.0) / 10.0, rtol=1e-6)
+
+
+def test_v_min_bounds_the_voltage():
+    cell = LIFCell(2, 5.0, resist_m=1.0, v_min=-70.0)
+    _, states = RUN(cell, cell.init_state(), LIFCell.Inputs(jnp.full((30, 2), -50.0)), None, 1.0)
+    np.testing.assert_allclose(states.v[-1], -70.0)
+    free = LIFCell(2, 5.0, resist_m=1.0)
+    _, states = RUN(free, free.init_state(), LIFCell.Inputs(jnp.full((30, 2), -50.0)), None, 1.0)
+    assert (np.asarray(states.v[-1]) < -100.0).all()
+
+
+def test_rest_is_a_fixed_point_without_input():
+    for integrator in ("euler", "midpoint", "rk4"):
+        cell = LIFCell(3, 10.0, integration_type=integrator)
+        rest = cell.init_state()
+        new = cell.step(rest, LIFCell.Inputs(jnp.zeros(3)), None, 1.0)
+        np.testing.assert_array_equal(new.v, rest.v)
+        np.testing.assert_array_equal(new.s, 0.0)
+
+
+# ---------------------------------------------------------------- one-spike rules
+
+
+def _above_threshold(cell, v):
+    rest = cell.init_state()
+    return eqx_replace(rest, v=jnp.asarray(v, jnp.float32))
+
+
+def test_one_spike_keeps_one_raw_spike_at_random():
+    """Units 0, 2, 3 cross the threshold: `s` keeps exactly one of them, each with
+    probability 1/3 over keys (binomial 5σ band), `s_raw` keeps all three; the reset and the
+    refractory clock act on every raw spike, `tols` only on the kept one."""
+    cell = LIFCell(4, 10.0, one_spike=True, tau_theta=0.0)
+    state = _above_threshold(cell, [-40.0, -60.0, -45.0, -30.0])
+    keys = jax.random.split(jax.random.key(0), 3000)
+    new = jax.jit(jax.vmap(lambda k: cell.step(state, LIFCell.Inputs(jnp.zeros(4)), k, 0.1)))(keys)
+    s = np.asarray(new.s)
+    np.testing.assert_array_equal(s.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(s[:, 1], 0.0)
+    np.testing.assert_array_equal(new.s_raw, np.broadcast_to([1.0, 0.0, 1.0, 1.0], (3000, 4)))
+    np.testing.assert_allclose(new.v[:, [0, 2, 3]], -60.0)
+    np.testing.assert_array_equal(new.rfr[:, [0, 2, 3]], 0.0)
+    np.testing.assert_allclose(new.tols, 0.1 * s)
+    freq = s[:, [0, 2, 3]].mean(axis=0)
+    assert (np.abs(freq - 1 / 3) < 5 * math.sqrt(2 / 9 / 3000)).all(), freq
+    contract.assert_key_determines_noise(cell, state, LIFCell.Inputs(jnp.zeros(4)), 0.1)
+    quiet = cell.step(cell.init_state(), LIFCell.Inputs(jnp.zeros(4)), keys[0], 0.1)
+    np.testing.assert_array_equal(quiet.s, 0.0)
+
+
+def test_one_spike_needs_a_key():
+    cell = LIFCell(4, 10.0, one_spike=True)
+    with pytest.raises(ValueError, match="key"):
+        cell.step(cell.init_state(), LIFCell.Inputs(jnp.zeros(4)), None, 0.1)
+
+
+def test_max_one_spike_keeps_the_spike_of_the_highest_old_voltage():
+    """Only the unit with the largest voltage at the start of the step may keep its spike
+    (the reference's rule); `s_raw` has them all. No key needed."""
+    cell = LIFCell(4, 10.0, max_one_spike=True, one_spike=True, tau_theta=0.0)
+    state = _above_threshold(cell, [-40.0, -60.0, -45.0, -30.0])
+    new = cell.step(state, LIFCell.Inputs(jnp.zeros(4)), None, 0.1)
+    np.testing.assert_array_equal(new.s, [0.0, 0.0, 0.0, 1.0])
+    np.testing.assert_array_equal(new.s_raw, [1.0, 0.0, 1.0, 1.0])
+    # the highest unit does not spike (strong negative input): nothing is kept
+    blocked = cell.step(state, LIFCell.Inputs(jnp.array([0.0, 0.0, 0.0, -1e4])), None, 0.1)
+    np.testing.assert_array_equal(blocked.s, 0.0)
+    np.testing.assert_array_equal(blocked.s_raw, [1.0, 0.0, 1.0, 0.0])
+
+
+# ---------------------------------------------------------------- surrogates and gradients
+
+
+def _arctan_02(x):
+    """ngclearn's arctan surrogate with α = 0.2, written from its source."""
+    return 1.0 / (1.0 + (x * math.pi * 0.1) ** 2) / math.pi
+
+
+@pytest.mark.parametrize(
+    ("surrogate_type", "derivative"),
+    [
+        (None, _arctan_02),
+        ("arctan", lambda x: 1.0 / (1.0 + (x * math.pi) ** 2) / math.pi),
+        ("triangular", lambda x: np.maximum(0.0, 1.0 - 2.0 * np.abs(x))),
+        (Triangular(alpha=0.1), lambda x: np.maximum(0.0, 1.0 - 0.1 * np.abs(x))),
+        ("straight_through", lambda x: np.ones_like(x)),
+        (FastSigmoid(alpha=1.0), lambda x: 1.0 / (1.0 + np.abs(x)) ** 2),
+    ],
+)
+def test_surrogate_type_is_honoured(surrogate_type, derivative):
+    """The `surrogate` output is σ′(v′ − θ)·R·dt/τ_m with the chosen σ (ngclearn ignores
+    `surrogate_type`, defect 11), and for Euler it IS the gradient ds_raw/dj that jax
+    computes: dv′/dj = R·dt/τ_m."""
+    r, tau, dt = 3.0, 8.0, 0.5
+    cell = LIFCell(4, tau, resist_m=r, surrogate_type=surrogate_type, refract_time=0.0)
+    state = _above_threshold(cell, [-53.0, -52.2, -51.9, -48.0])
+    j = jnp.array([0.1, 0.2, 0.3, 0.4])
+    new = cell.step(state, LIFCell.Inputs(j), None, dt)
+    v_new = np.asarray(state.v) + dt * ((-65.0 - np.asarray(state.v)) + r * np.asarray(j)) / tau
+    want = derivative(v_new - (-52.0)) * r * dt / tau
+    np.testing.assert_allclose(new.surrogate, want, rtol=1e-4, atol=1e-7)
+    jac = jax.jacfwd(lambda j: cell.step(state, LIFCell.Inputs(j), None, dt).s_raw)(j)
+    np.testing.assert_allclose(np.diag(jac), new.surrogate, rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(jac - np.diag(np.diag(jac)), 0.0)
+
+
+@functools.partial(jax.jit, static_argnames="integrator")
+def _spike_count(tau_m, scale, integrator="euler"):
+    cell = LIFCell(3, tau_m, resist_m=10.0, integration_type=integrator, refract_time=2.0)
+    j = scale * jnp.linspace(1.0, 2.5, 300).reshape(100, 3)
+    _, states = RUN(cell, cell.init_state(), LIFCell.Inputs(j), None, 1.0)
+    return states.s.sum()
+
+
+@pytest.mark.parametrize("integrator", ["euler", "midpoint"])
+def test_surrogate_gradients_through_100_steps(integrator):
+    count = _spike_count(10.0, 1.0, integrator)
+    assert count > 0
+    grads = jax.grad(_spike_count, argnums=(0, 1))(10.0, 1.0, integrator)
+    for g in grads:
+        assert np.isfinite(g) and g != 0.0
+    assert grads[0] < 0 < grads[1]
+    primal, tangent = jax.jvp(lambda s: _spike_count(10.0, s, integrator), (1.0,), (1.0,))
+    assert primal == count
+    np.testing.assert_allclose(tangent, grads[1], rtol=1e-4)
+
+
+def test_gradient_wrt_tau_matches_finite_difference():
+    def loss(tau_m):
+        cell = LIFCell(3, tau_m, resist_m=2.0, integration_type="midpoint")
+        j = jnp.tile(jnp.array([1.0, 2.0, 3.0]), (30, 1))
+        final, _ = RUN(cell, cell.init_state(), LIFCell.Inputs(j), None, 0.5)
+        return jnp.sum((final.v + 60.0) ** 2)
+
+    contract.assert_grad_matches_finite_difference(loss, 10.0, rel_step=1e-2)
+
+
+# ---------------------------------------------------------------- properties (hypothesis)
+
+N = 4
+INTEGRATORS = ["euler", "midpoint", "heun", "ralston", "rk4"]
+
+
+@st.composite
+def cells(draw, one_spike=False):
+    f = lambda lo, hi: draw(st.floats(lo, hi))  # noqa: E731
+    return LIFCell(
+        N,
+        tau_m=f(2.0, 50.0),
+        resist_m=f(0.5, 20.0),
+        thr=f(-60.0, -40.0),
+        v_rest=f(-75.0, -60.0),
+        v_reset=f(-80.0, -61.0),
+        conduct_leak=f(0.0, 2.0),
+        tau_theta=draw(st.sampled_from([0.0, 50.0, 1e7])),
+        theta_plus=f(0.0, 1.0),
+        refract_time=f(0.0, 5.0),
+        one_spike=one_spike,
+        integration_type=draw(st.sampled_from(INTEGRATORS)),
+        v_min=draw(st.sampled_from([None, -90.0])),
+    )
+
+
+units = st.lists(st.floats(-70.0, -40.0, width=32), min_size=N, max_size=N).map(
+    lambda v: jnp.asarray(v, jnp.float32)
+)
+
+
+def _state(cell, v):
+    return eqx_replace(cell.init_state(thr_theta=0.5), v=v, rfr=jnp.array([0.0, 1.0, 3.0, 9.0]))
+
+
+@given(cells(one_spike=True), units, units, st.floats(0.01, 1.0))
+def test_step_is_pure_and_preserves_structure(cell, v, j, dt):
+    contract.assert_pure(cell, _state(cell, v), LIFCell.Inputs(j + 60.0), jax.random.key(3), dt)
+
+
+@given(cells(), units, units, st.floats(0.01, 1.0))
+def test_jit_matches_eager(cell, v, j, dt):
+    contract.assert_jit_matches_eager(
+        cell, _state(cell, v), LIFCell.Inputs(j + 60.0), None, dt, rtol=1e-5, atol=1e-5
+    )
+
+
+@given(cells(one_spike=True), st.lists(units, min_size=3, max_size=3), st.floats(0.01, 1.0))
+def test_vmap_matches_loop(cell, rows, dt):
+    v = jnp.stack(rows)
+    states = jax.vmap(lambda v: _state(cell, v))(v)
+    keys = jax.random.split(jax.random.key(1), 3)
+    contract.assert_vmap_matches_loop(
+        cell, states, LIFCell.Inputs(v + 60.0), keys, dt, rtol=1e-5, atol=1e-5
+    )
+
+
+@given(cells(), st.integers(0, 2**31 - 1), st.floats(0.01, 1.0))
+def test_no_nan_over_1000_steps(cell, seed, dt):
+    j = jax.random.uniform(jax.random.key(seed), (1000, N), minval=-1e3, maxval=1e3)
+    j = j.at[:300].set(1e3).at[300:600].set(-1e3)
+    contract.assert_finite_run(cell, cell.init_state(), LIFCell.Inputs(j), None, jnp.asarray(dt))
+
+
+def test_new_tau_does_not_retrace():
+    cell = LIFCell(N, 10.0)
+    contract.assert_no_retrace(
+        lambda tau: LIFCell(N, tau),
+        [5.0, 10.0, 20.0],
+        cell.init_state(),
+        LIFCell.Inputs(jnp.ones(N)),
+        None,
+        1.0,
+    )
+
+
+def test_one_sample_has_no_batch_axis():
+    """ngclearn hard-codes a batch of 1; here the state is one sample, `(n_units,)`."""
+    rest = LIFCell(7, 10.0).init_state()
+    for field in FIELDS:
+        assert getattr(rest, field).shape == (7,)
+    assert rest.t.shape == ()
+
+
+# ---------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_units": 0, "tau_m": 1.0}, "n_units"),
+        ({"n_units": 3, "tau_m": 0.0}, "tau_m"),
+        ({"n_units": 3, "tau_m": jnp.ones(4)}, "tau_m"),
+        ({"n_units": 3, "tau_m": 1.0, "resist_m": 0.0}, "resist_m"),
+        ({"n_units": 3, "tau_m": 1.0, "thr": float("nan")}, "thr"),
+        ({"n_units": 3, "tau_m": 1.0, "v_rest": float("inf")}, "v_rest"),
+        ({"n_units": 3, "tau_m": 1.0, "v_reset": -40.0}, "v_reset"),
+        ({"n_units": 3, "tau_m": 1.0, "conduct_leak": -1.0}, "conduct_leak"),
+        ({"n_units": 3, "tau_m": 1.0, "tau_theta": -1.0}, "tau_theta"),
+        ({"n_units": 3, "tau_m": 1.0, "theta_plus": jnp.ones(2)}, "theta_plus"),
+        ({"n_units": 3, "tau_m": 1.0, "refract_time": -0.5}, "refract_time"),
+        ({"n_units": 3, "tau_m": 1.0, "one_spike": 1}, "one_spike"),
+        ({"n_units": 3, "tau_m": 1.0, "max_one_spike": "yes"}, "max_one_spike"),
+        ({"n_units": 3, "tau_m": 1.0, "integration_type": "rk45"}, "integration_type"),
+        ({"n_units": 3, "tau_m": 1.0, "surrogate_type": "secant_lif"}, "surrogate_type"),
+        ({"n_units": 3, "tau_m": 1.0, "surrogate_type": 3}, "surrogate_type"),
+        ({"n_units": 3, "tau_m": 1.0, "v_min": float("nan")}, "v_min"),
+    ],
+)
+def test_bad_constructor_arguments_raise(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        LIFCell(**kwargs)
+
+
+def test_bad_thr_theta_in_init_state_raises():
+    with pytest.raises(ValueError, match="thr_theta"):
+        LIFCell(3, 1.0).init_state(thr_theta=jnp.ones(2))
+
+
+def test_wrong_input_shape_raises_at_trace_time():
+    cell = LIFCell(3, 1.0)
+    with pytest.raises(
+        ValueError, match=r"LIFCell.step: input `j` must have shape \(3,\), got shape \(2, 3\)"
+    ):
+        jax.jit(lambda s: cell.step(s, LIFCell.Inputs(jnp.ones((2, 3))), None, 0.5))(
+            cell.init_state()
+        )
+
+
+def test_straight_through_is_the_only_change_of_a_surrogate():
+    """Forward spikes never depend on the surrogate."""
+    state = _above_threshold(LIFCell(4, 10.0), [-40.0, -60.0, -45.0, -30.0])
+    a = LIFCell(4, 10.0).step(state, LIFCell.Inputs(jnp.ones(4)), None, 0.1)
+    b = LIFCell(4, 10.0, surrogate_type=StraightThrough()).step(
+        state, LIFCell.Inputs(jnp.ones(4)), None, 0.1
+    )
+    np.testing.assert_array_equal(a.s, b.s)
+    np.testing.assert_array_equal(a.v, b.v)

@@ -1,0 +1,447 @@
+"""RAFCell: golden parity with ngclearn (its "euler" is the semi-implicit scheme, its midpoint a
+split scheme), closed-form oracles of the linear oscillator, properties, bad input."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from support import contract
+from support.golden import constructor_kwargs, golden_names, load_golden
+
+from dynax.integrate import get_integrator
+from dynax.neurons.spiking.raf_cell import RAFCell
+from dynax.surrogate import FastSigmoid
+
+RENAMES = {"batch_size": None, "key_seed": None}
+Cell = RAFCell
+
+
+def _reference_scheme(golden):
+    """ngclearn's RAFCell steps w (with the old v) and then v (with the new w), each by RK2
+    for "midpoint"/"rk2" and by Euler for every other name; the latter is the semi-implicit
+    (symplectic) Euler scheme, dynax's "symplectic_euler"."""
+    label = golden.params.get("integration_type", "euler")
+    return "midpoint" if label in ("midpoint", "rk2") else "symplectic_euler"
+
+
+def _cell(golden, **overrides):
+    return Cell(**{**constructor_kwargs(golden, RENAMES), **overrides})
+
+
+def _before(golden, field):
+    """The recorded value of `field` before each step, shape (T, B, N)."""
+    return np.concatenate([golden.init[field][None], golden.traj[field][:-1]])
+
+
+def _recorded_states(golden):
+    t_before = np.concatenate([[0.0], golden.t[:-1]]).astype(np.float32)
+    fields = {f: _before(golden, f) for f in ("v", "w", "s", "tols")}
+    return Cell.State(**fields, t=np.broadcast_to(t_before[:, None], fields["v"].shape[:2]))
+
+
+def _stepper(cell, golden):
+    step = jax.vmap(jax.vmap(lambda s, j: cell.step(s, Cell.Inputs(j), None, golden.dt)))
+    return jax.jit(step)
+
+
+def _free_run(cell, golden):
+    def run(j):
+        return contract.run_steps(cell, cell.init_state(), Cell.Inputs(j), None, golden.dt)[1]
+
+    return jax.jit(jax.vmap(run, in_axes=1, out_axes=1))(jnp.asarray(golden.inputs["j"]))
+
+
+def _check_against_golden(states, golden, atol):
+    np.testing.assert_array_equal(states.s, golden.traj["s"])
+    for field in ("v", "w"):
+        np.testing.assert_allclose(
+            getattr(states, field), golden.traj[field], rtol=1e-5, atol=atol, err_msg=field
+        )
+    np.testing.assert_allclose(states.tols, golden.traj["tols"], rtol=1e-5, atol=1e-6)
+
+
+NAMES = golden_names("RAFCell")
+SAME_SCHEME = [n for n in NAMES if _reference_scheme(load_golden(n)) == "symplectic_euler"]
+SPLIT_SCHEME = [n for n in NAMES if n not in SAME_SCHEME]
+
+
+@pytest.mark.parametrize("name", SAME_SCHEME)
+def test_matches_reference(name):
+    """With dynax's "symplectic_euler" (the scheme ngclearn runs for "euler"), every recorded
+    step matches, resynced and free; dynax's "euler" (forward Euler) does not."""
+    golden = load_golden(name)
+    cell = _cell(golden, integration_type="symplectic_euler")
+    np.testing.assert_array_equal(cell.init_state().v, golden.init["v"][0])
+    np.testing.assert_array_equal(cell.init_state().w, golden.init["w"][0])
+    states = _stepper(cell, golden)(_recorded_states(golden), golden.inputs["j"])
+    _check_against_golden(states, golden, 1e-6)
+    _check_against_golden(_free_run(cell, golden), golden, 1e-6)
+    assert golden.traj["s"].any() and not golden.traj["s"].all()
+    forward = _cell(golden, integration_type="euler")
+    states = _stepper(forward, golden)(_recorded_states(golden), golden.inputs["j"])
+    assert np.abs(np.asarray(states.v) - golden.traj["v"]).max() > 1e-2
+
+
+def test_default_scheme_is_the_references():
+    assert Cell(3).integration_type == "symplectic_euler"
+
+
+def _reference_step(cell, state, j, dt, integrator):
+    """ngclearn's step rebuilt from dynax's vector field: w integrated with v frozen at its
+    old value, then v with w frozen at its NEW value; spike and reset on the new v."""
+    step = get_integrator(integrator)
+    current = cell.resist_v * j
+    field = cell.vector_field
+    w = step(lambda t, x, a: field(t, (state.v, x), current)[1], 0.0, state.w, dt, None)
+    v = step(lambda t, x, a: field(t, (x, w), current)[0], 0.0, state.v, dt, None)
+    s = v > cell.thr
+    if cell.post_spike_reset:
+        v, w = jnp.where(s, cell.v_reset, v), jnp.where(s, cell.w_reset, w)
+    return v, w, s
+
+
+@pytest.mark.parametrize("name", SPLIT_SCHEME)
+def test_reference_midpoint_is_the_split_scheme(name):
+    """ngclearn's midpoint is a midpoint step on w with v frozen, then one on v with the new w
+    frozen; rebuilt from the recorded states it reproduces every recorded step. dynax's
+    midpoint integrates (v, w) jointly instead (see the order test): from the same states its
+    steps differ by O(dt²) per step, which at dt = 0.1 (ω·dt = 0.6) changes many spikes."""
+    golden = load_golden(name)
+    cell = _cell(golden)
+    states = _recorded_states(golden)
+    v, w, s = jax.vmap(jax.vmap(lambda st, j: _reference_step(cell, st, j, golden.dt, "midpoint")))(
+        states, golden.inputs["j"]
+    )
+    np.testing.assert_array_equal(s, golden.traj["s"])
+    np.testing.assert_allclose(v, golden.traj["v"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(w, golden.traj["w"], rtol=1e-5, atol=1e-6)
+    ours = _stepper(cell, golden)(states, golden.inputs["j"])
+    assert not np.array_equal(ours.s, golden.traj["s"])
+
+
+# ---------------------------------------------------------------- closed-form oracles
+
+
+def _matrix(b, omega, tau_v, tau_w):
+    """The oscillator as y' = A·y + c·J for y = (v, w)."""
+    return np.array([[b / tau_v, omega / tau_v], [-omega / tau_w, b / tau_w]])
+
+
+def _exact(y0, j, t, b=-1.0, omega=10.0, tau_v=1.0, tau_w=1.0):
+    """The exact flow of the linear system under a constant current (no threshold)."""
+    a = _matrix(b, omega, tau_v, tau_w)
+    forcing = np.array([0.0, j / tau_w])
+    y_star = -np.linalg.solve(a, forcing)
+    return y_star + jax.scipy.linalg.expm(jnp.asarray(a * t)) @ (np.asarray(y0) - y_star)
+
+
+def _run_without_threshold(integrator, y0, j, dt, steps):
+    cell = Cell(1, thr=1e9, post_spike_reset=False, integration_type=integrator)
+    rest = cell.init_state()
+    state = Cell.State(jnp.array([y0[0]]), jnp.array([y0[1]]), rest.s, rest.tols, rest.t)
+    final, _ = contract.run_steps(cell, state, Cell.Inputs(jnp.full((steps, 1), j)), None, dt)
+    return np.array([final.v[0], final.w[0]])
+
+
+@pytest.mark.parametrize(
+    ("integrator", "order"),
+    [("symplectic_euler", 1), ("euler", 1), ("midpoint", 2), ("heun", 2), ("rk4", 4)],
+)
+def test_convergence_order_against_the_matrix_exponential(integrator, order):
+    """Between spikes the cell is linear; its exact flow is a matrix exponential. Each scheme
+    converges at its order (float64)."""
+    with jax.enable_x64(True):
+        y0, j, horizon = (0.3, -0.2), 2.0, 1.0
+        exact = np.asarray(_exact(y0, j, horizon))
+        dts = [0.01, 0.005] if order < 4 else [0.04, 0.02]
+        errors = [
+            np.abs(_run_without_threshold(integrator, y0, j, dt, round(horizon / dt)) - exact).max()
+            for dt in dts
+        ]
+    np.testing.assert_allclose(np.log2(errors[0] / errors[1]), order, atol=0.25)
+
+
+def test_midpoint_is_second_order_where_the_references_split_is_first_order():
+    with jax.enable_x64(True):
+        y0, j, horizon = (0.3, -0.2), 2.0, 1.0
+        exact = np.asarray(_exact(y0, j, horizon))
+        cell = Cell(1, thr=1e9, post_spike_reset=False)
+        rest = cell.init_state()
+
+        @jax.jit
+        def split(y, dt):
+            state = Cell.State(y[0:1], y[1:2], rest.s, rest.tols, rest.t)
+            v, w, _ = _reference_step(cell, state, jnp.array([j]), dt, "midpoint")
+            return jnp.concatenate([v, w])
+
+        errors = []
+        for dt in (0.01, 0.005):
+            y = jnp.asarray(y0)
+            for _ in range(round(horizon / dt)):
+                y = split(y, dt)
+            errors.append(np.abs(np.asarray(y) - exact).max())
+    np.testing.assert_allclose(np.log2(errors[0] / errors[1]), 1.0, atol=0.25)
+
+
+def test_symplectic_euler_contracts_area_by_the_damping_only():
+    """The semi-implicit step map of (v, w) has determinant (1 + dt·b)² (τ_v = τ_w = 1) and,
+    at the defaults with dt = 0.1, spectral radius |1 + dt·b| = 0.9: it decays, while
+    forward Euler (|1 + dt(b ± iω)| = √1.81) grows."""
+    dt = 0.1
+
+    def step_map(integrator):
+        cell = Cell(1, thr=1e9, post_spike_reset=False, integration_type=integrator)
+        rest = cell.init_state()
+
+        def f(y):
+            state = Cell.State(y[0:1], y[1:2], rest.s, rest.tols, rest.t)
+            new = cell.step(state, Cell.Inputs(jnp.zeros(1)), None, dt)
+            return jnp.concatenate([new.v, new.w])
+
+        return np.asarray(jax.jacfwd(f)(jnp.zeros(2)))
+
+    semi, forward = step_map("symplectic_euler"), step_map("euler")
+    np.testing.assert_allclose(np.linalg.det(semi), (1 - dt) ** 2, rtol=1e-5)
+    np.testing.assert_allclose(np.abs(np.linalg.eigvals(semi)), 1 - dt, rtol=1e-4)
+    np.testing.assert_allclose(np.abs(np.linalg.eigvals(forward)), np.sqrt(1.81), rtol=1e-5)
+
+
+# ---------------------------------------------------------------- properties (hypothesis)
+
+N = 4  # one unit count keeps jit caches warm across examples
+SCHEMES = ["symplectic_euler", "euler", "midpoint", "heun", "ralston", "rk4"]
+_STABILITY_POLYNOMIALS = {
+    "euler": [1.0, 1.0],
+    "midpoint": [1.0, 1.0, 0.5],
+    "heun": [1.0, 1.0, 0.5],
+    "ralston": [1.0, 1.0, 0.5],
+    "rk4": [1.0, 1.0, 0.5, 1 / 6, 1 / 24],
+}
+
+
+def _spectral_radius(scheme, dt, b, omega, tau_v, tau_w):
+    """The amplification of one step of the linear system, from each scheme's textbook
+    stability function (written here, not taken from dynax)."""
+    if scheme == "symplectic_euler":
+        hv, hw = dt / tau_v, dt / tau_w
+        step = np.array(
+            [
+                [1 + hv * b - hv * hw * omega**2, hv * omega * (1 + hw * b)],
+                [-hw * omega, 1 + hw * b],
+            ]
+        )
+        return np.abs(np.linalg.eigvals(step)).max()
+    z = dt * np.linalg.eigvals(_matrix(b, omega, tau_v, tau_w))
+    coefficients = _STABILITY_POLYNOMIALS[scheme]
+    return np.abs(sum(c * z**k for k, c in enumerate(coefficients))).max()
+
+
+def _stable_dt(scheme, b, omega, tau_v, tau_w):
+    """The largest dt on a fine grid below which the scheme is stable."""
+    grid = np.geomspace(1e-5, 2.0, 2000)
+    unstable = [dt for dt in grid if _spectral_radius(scheme, dt, b, omega, tau_v, tau_w) > 1]
+    return unstable[0] if unstable else grid[-1]
+
+
+def _units(low, high):
+    element = st.floats(low, high, allow_nan=False, width=32)
+    return st.lists(element, min_size=N, max_size=N).map(lambda v: jnp.asarray(v, jnp.float32))
+
+
+@st.composite
+def cells(draw, post_spike_reset=None):
+    return Cell(
+        N,
+        tau_v=draw(st.floats(0.5, 2.0)),
+        tau_w=draw(st.floats(0.5, 2.0)),
+        thr=draw(st.floats(0.5, 1.5)),
+        omega=draw(st.floats(2.0, 12.0)),
+        dampen_factor=draw(st.floats(-2.0, -0.1)),
+        v_reset=draw(st.floats(-0.3, 0.3)),
+        w_reset=draw(st.floats(-0.3, 0.3)),
+        resist_v=draw(st.floats(0.5, 2.0)),
+        post_spike_reset=draw(st.booleans()) if post_spike_reset is None else post_spike_reset,
+        integration_type=draw(st.sampled_from(SCHEMES)),
+    )
+
+
+def _state(cell, v, w):
+    rest = cell.init_state()
+    return Cell.State(v=v, w=w, s=rest.s, tols=rest.tols, t=jnp.asarray(1.5))
+
+
+dts = st.floats(0.005, 0.1).map(jnp.float32)
+values = _units(-3.0, 3.0)
+
+
+@given(cells(), values, values, values, dts)
+def test_step_is_pure_and_preserves_structure(cell, v, w, j, dt):
+    contract.assert_pure(cell, _state(cell, v, w), Cell.Inputs(j), None, dt)
+
+
+@given(cells(), values, values, values, dts)
+def test_jit_matches_eager(cell, v, w, j, dt):
+    contract.assert_jit_matches_eager(
+        cell, _state(cell, v, w), Cell.Inputs(j), None, dt, rtol=1e-5, atol=1e-5
+    )
+
+
+@given(cells(), st.lists(values, min_size=3, max_size=3), values, dts)
+def test_vmap_matches_loop(cell, vs, j, dt):
+    v = jnp.stack(vs)
+    states = jax.vmap(lambda v: _state(cell, v, 0.5 * v))(v)
+    inputs = Cell.Inputs(jnp.stack([j, -j, 0.5 * j]))
+    contract.assert_vmap_matches_loop(cell, states, inputs, None, dt, rtol=1e-5, atol=1e-5)
+
+
+@given(cells(), dts)
+def test_rest_is_a_fixed_point_without_input(cell, dt):
+    """(v, w) = (0, 0) is the equilibrium of the unforced oscillator, for every scheme."""
+    rest = _state(cell, jnp.zeros(N), jnp.zeros(N))
+    new = cell.step(rest, Cell.Inputs(jnp.zeros(N)), None, dt)
+    np.testing.assert_array_equal(new.v, 0.0)
+    np.testing.assert_array_equal(new.w, 0.0)
+    assert not new.s.any()
+
+
+@given(cells(), st.integers(0, 2**31 - 1), st.floats(0.05, 0.9))
+def test_no_nan_over_1000_steps_in_the_stable_domain(cell, seed, fraction):
+    """Currents in [-1e3, 1e3] with dt a fraction of the scheme's stability limit (computed
+    here from its textbook stability function; the cell is linear between spikes, so outside
+    that domain an explicit scheme must grow without bound when no reset catches it)."""
+    params = [float(x) for x in (cell.dampen_factor, cell.omega, cell.tau_v, cell.tau_w)]
+    dt = jnp.float32(fraction * min(_stable_dt(cell.integration_type, *params), 0.5))
+    j = jax.random.uniform(jax.random.key(seed), (1000, N), minval=-1e3, maxval=1e3)
+    contract.assert_finite_run(cell, cell.init_state(), Cell.Inputs(j), None, dt)
+
+
+def test_stable_domain_of_forward_euler_is_the_documented_one():
+    """dt < 2|b|τ/(b² + ω²) = 0.0198 at the defaults: the formula of the docstring."""
+    np.testing.assert_allclose(_stable_dt("euler", -1.0, 10.0, 1.0, 1.0), 2 / 101, rtol=1e-2)
+    # symplectic Euler: dt·ω < 2√(1 + dt·b), i.e. dt < 0.181 at the defaults
+    limit = _stable_dt("symplectic_euler", -1.0, 10.0, 1.0, 1.0)
+    np.testing.assert_allclose(limit * 10.0, 2 * np.sqrt(1 - limit), rtol=1e-2)
+    np.testing.assert_allclose(limit, 0.181, rtol=1e-2)
+
+
+def test_new_tau_v_does_not_retrace():
+    cell = Cell(N)
+    contract.assert_no_retrace(
+        lambda tau: Cell(N, tau_v=tau),
+        [0.5, 1.0, 2.0],
+        cell.init_state(),
+        Cell.Inputs(jnp.ones(N)),
+        None,
+        0.01,
+    )
+
+
+def _smooth_loss(scheme):
+    """Without the reset the spikes do not feed back: the state is smooth in τ_v."""
+    j = jnp.tile(jnp.linspace(0.0, 1.0, N), (40, 1))
+
+    def loss(tau_v):
+        cell = Cell(N, tau_v=tau_v, post_spike_reset=False, integration_type=scheme)
+        final, _ = contract.run_steps(cell, cell.init_state(), Cell.Inputs(j), None, 0.02)
+        return jnp.sum(final.v**2 + final.w**2)
+
+    return jax.jit(loss)
+
+
+SMOOTH_LOSSES = {name: _smooth_loss(name) for name in ["symplectic_euler", "midpoint", "rk4"]}
+
+
+@given(st.floats(0.5, 3.0), st.sampled_from(sorted(SMOOTH_LOSSES)))
+def test_gradient_wrt_tau_v_matches_finite_difference(tau, scheme):
+    contract.assert_grad_matches_finite_difference(SMOOTH_LOSSES[scheme], tau)
+
+
+@jax.jit
+def _spike_count(resist_v):
+    total = 0.0
+    for scheme in ("symplectic_euler", "rk4"):
+        cell = Cell(N, resist_v=resist_v, integration_type=scheme)
+        j = jnp.tile(jnp.array([5.0, 10.0, 15.0, 20.0]), (100, 1))
+        _, states = contract.run_steps(cell, cell.init_state(), Cell.Inputs(j), None, 0.05)
+        total = total + jnp.sum(states.s)
+    return total
+
+
+def test_surrogate_gradient_through_100_steps_is_finite_and_nonzero():
+    """Spike counts: the gradient w.r.t. the resistance is the surrogate's, finite and
+    non-zero; forward mode (`jax.jvp`) gives the same number."""
+    count, grad = jax.jit(jax.value_and_grad(_spike_count))(jnp.float32(1.0))
+    assert count > 0
+    assert np.isfinite(grad) and grad != 0.0
+    jvp = jax.jit(lambda r: jax.jvp(_spike_count, (r,), (jnp.ones_like(r),)))
+    _, tangent = jvp(jnp.float32(1.0))
+    np.testing.assert_allclose(tangent, grad, rtol=1e-4)
+
+
+def test_surrogate_is_a_field():
+    a, b = Cell(N), Cell(N, surrogate=FastSigmoid())
+    state = _state(a, jnp.full(N, 0.9), jnp.zeros(N))
+
+    def grad(cell):
+        def spikes(j):
+            return jnp.sum(cell.step(state, Cell.Inputs(j), None, 0.1).s)
+
+        return jax.grad(spikes)(jnp.zeros(N))
+
+    assert not np.allclose(grad(a), grad(b))
+
+
+def test_reset_and_per_unit_parameters():
+    """One semi-implicit step from (0.8, 1): w⁺ = 1 + 0.1(−1 − 8) = 0.1, v⁺ = 0.8 + 0.1(1 − 0.8)
+    = 0.82; per-unit thresholds 0.5, 0.81, 9 and resets."""
+    thr = jnp.array([0.5, 0.81, 9.0])
+    cell = Cell(3, v_reset=jnp.array([-0.1, 0.0, 0.1]), w_reset=0.5, thr=thr)
+    state = _state(cell, jnp.full(3, 0.8), jnp.ones(3))
+    new = cell.step(state, Cell.Inputs(jnp.zeros(3)), None, 0.1)
+    np.testing.assert_array_equal(new.s, [1.0, 1.0, 0.0])
+    np.testing.assert_array_equal(new.v[:2], np.float32([-0.1, 0.0]))
+    np.testing.assert_array_equal(new.w[:2], [0.5, 0.5])
+    np.testing.assert_allclose(new.tols, [1.6, 1.6, 0.0], rtol=1e-6)
+    kept = Cell(3, v_reset=jnp.array([-0.1, 0.0, 0.1]), thr=thr, post_spike_reset=False)
+    new = kept.step(state, Cell.Inputs(jnp.zeros(3)), None, 0.1)
+    np.testing.assert_allclose(new.v, 0.82, rtol=1e-6)
+    np.testing.assert_allclose(new.w, 0.1, rtol=1e-5)
+
+
+# ---------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_units": 0}, "n_units"),
+        ({"n_units": 3, "tau_v": 0.0}, "tau_v"),
+        ({"n_units": 3, "tau_v": jnp.ones(4)}, "tau_v"),
+        ({"n_units": 3, "tau_w": -1.0}, "tau_w"),
+        ({"n_units": 3, "thr": float("nan")}, "thr"),
+        ({"n_units": 3, "omega": float("inf")}, "omega"),
+        ({"n_units": 3, "dampen_factor": jnp.ones(2)}, "dampen_factor"),
+        ({"n_units": 3, "v_reset": float("nan")}, "v_reset"),
+        ({"n_units": 3, "w_reset": float("inf")}, "w_reset"),
+        ({"n_units": 3, "v0": jnp.ones((3, 1))}, "v0"),
+        ({"n_units": 3, "w0": float("nan")}, "w0"),
+        ({"n_units": 3, "resist_v": float("inf")}, "resist_v"),
+        ({"n_units": 3, "post_spike_reset": "yes"}, "post_spike_reset"),
+        ({"n_units": 3, "integration_type": "leapfrog"}, "integration_type"),
+        ({"n_units": 3, "surrogate": "arctan"}, "surrogate"),
+    ],
+)
+def test_bad_constructor_arguments_raise(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        Cell(**kwargs)
+
+
+def test_wrong_input_shape_raises_at_trace_time():
+    cell = Cell(3)
+    with pytest.raises(
+        ValueError,
+        match=r"RAFCell.step: input `j` must have shape \(3,\), got shape \(2, 3\)",
+    ):
+        jax.jit(lambda s: cell.step(s, Cell.Inputs(jnp.ones((2, 3))), None, 0.1))(cell.init_state())
