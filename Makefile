@@ -19,9 +19,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check dynax tests benchmarks
 	$(BIN)/ruff format --check dynax tests benchmarks
 
+# The suite and the notebooks (executed by nbmake, their committed outputs left as they are).
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -q -ra -n 2 --durations=10
-	@echo "dynax: lint clean, all tests passed."
+	$(BIN)/python -m pytest -q -ra -n 2 --durations=10 tests --nbmake notebooks
+	@echo "dynax: lint clean, all tests and notebooks passed."
 
 demo: $(STAMP)
 	$(BIN)/python -m dynax.demo

@@ -19,6 +19,7 @@ from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, PyTree
 from ._validate import check_int
 
 Objective = Callable[[PyTree, PyTree], tuple[Float[Array, ""], PyTree]]
+EpochCallback = Callable[[int, dict[str, float]], None]
 
 
 def minibatches(key: PRNGKeyArray, data: PyTree, batch_size: int) -> PyTree:
@@ -84,6 +85,7 @@ def fit(
     key: PRNGKeyArray,
     filter_spec: Any = eqx.is_inexact_array,
     evaluate: Callable[[PyTree], dict[str, ArrayLike]] | None = None,
+    on_epoch: EpochCallback | None = None,
 ) -> tuple[PyTree, dict[str, np.ndarray]]:
     """Trains `model` for `epochs` passes over `data` and records per-epoch metrics.
 
@@ -106,6 +108,8 @@ def fit(
     - `filter_spec`: which parts of `model` the optimiser changes (see `apply_gradients`).
     - `evaluate`: `model -> {name: scalar}`, called after every epoch (e.g. test accuracy);
         jit it yourself if it is costly.
+    - `on_epoch`: `(epoch, metrics) -> None`, called after every epoch with that epoch's
+        metrics as floats (for progress lines; `dynax.demo` prints them).
 
     **Returns:** `(model, history)`: the trained model and a dict of NumPy arrays of length
     `epochs`: `"loss"` (the epoch's mean minibatch loss) and every key that `evaluate`
@@ -118,7 +122,7 @@ def fit(
         raise ValueError(f"fit: `batch_size` ({batch_size}) exceeds the {n} training samples.")
     data = jax.tree.map(jnp.asarray, data)
     opt_state = optimiser.init(eqx.filter(model, filter_spec))
-    history: dict[str, list[float]] = {"loss": []}
+    history: dict[str, list[float]] = {}
     for epoch in range(epochs):
         model, opt_state, loss = _run_epoch(
             model,
@@ -130,11 +134,23 @@ def fit(
             filter_spec=filter_spec,
             batch_size=batch_size,
         )
-        history["loss"].append(float(loss))
-        if evaluate is not None:
-            for name, value in evaluate(model).items():
-                history.setdefault(name, []).append(float(value))
+        metrics = {"loss": loss, **(evaluate(model) if evaluate is not None else {})}
+        record_epoch(history, epoch, metrics, on_epoch)
     return model, {name: np.asarray(values) for name, values in history.items()}
+
+
+def record_epoch(
+    history: dict[str, list[float]],
+    epoch: int,
+    metrics: dict[str, ArrayLike],
+    on_epoch: EpochCallback | None,
+) -> None:
+    """Appends one epoch's `metrics` to `history` (as floats) and reports them to `on_epoch`."""
+    values = {name: float(value) for name, value in metrics.items()}
+    for name, value in values.items():
+        history.setdefault(name, []).append(value)
+    if on_epoch is not None:
+        on_epoch(epoch, values)
 
 
 @eqx.filter_jit

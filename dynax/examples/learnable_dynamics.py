@@ -41,7 +41,7 @@ import optax
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from ..datasets import Split
-from ..training import accuracy
+from ..training import EpochCallback, accuracy
 from .spiking_digits import SpikingClassifier, fit_keyed, make_classifier, readout_trace
 
 
@@ -190,6 +190,7 @@ def train(
     tau_min: float = 1.0,
     tau_max: float = 100.0,
     seed: int = 0,
+    on_epoch: EpochCallback | None = None,
 ) -> tuple[SpikingClassifier, dict[str, np.ndarray]]:
     """Trains the delayed-recall network: its weights, and the time constants of the
     populations named in `train_tau` (`"hidden"`, `"readout"`; `()` freezes them all at
@@ -199,7 +200,8 @@ def train(
 
     **Returns:** `(model, history)`, history per epoch: `"loss"` (mean minibatch
     cross-entropy), `"train_accuracy"`, `"test_loss"`, `"test_accuracy"`, and the mean
-    hidden and readout time constants `"tau_hidden"`, `"tau_readout"`.
+    hidden and readout time constants `"tau_hidden"`, `"tau_readout"`; `on_epoch` as
+    `dynax.training.fit`'s.
     """
     task = DelayedRecall() if task is None else task
     optimiser = default_optimiser() if optimiser is None else optimiser
@@ -228,6 +230,7 @@ def train(
         grad_scale=gradient_scale(model, train_tau),
         project=ClipTimeConstants(tau_min, tau_max),
         evaluate=evaluate,
+        on_epoch=on_epoch,
     )
 
 

@@ -36,7 +36,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 from ..datasets import Split
 from ..models.predictive_coding import PredictiveCodingNetwork, PredictiveCodingState
 from ..simulate import simulate
-from ..training import accuracy, fit
+from ..training import EpochCallback, accuracy, fit
 
 PCN = PredictiveCodingNetwork
 
@@ -164,9 +164,10 @@ def train_hebbian(
     dt: float = 1.0,
     tau_m: float = 5.0,
     seed: int = 0,
+    on_epoch: EpochCallback | None = None,
 ) -> tuple[PredictiveCodingNetwork, dict[str, np.ndarray]]:
     """Local Hebbian training (see the module docstring) with `optax.adam(learning_rate)`;
-    accuracies are those of the feedforward prediction.
+    accuracies are those of the feedforward prediction; `on_epoch` as `dynax.training.fit`'s.
 
     **Returns:** the trained network and per-epoch arrays `loss` (mean energy F at the
     relaxed states), `train_accuracy` and `test_accuracy`.
@@ -181,6 +182,7 @@ def train_hebbian(
         learning_rate=learning_rate,
         tau_m=tau_m,
         seed=seed,
+        on_epoch=on_epoch,
         evaluation=dict(steps=0, dt=dt, from_rest=False),
     )
 
@@ -198,11 +200,12 @@ def train_end_to_end(
     tau_m: float = 5.0,
     loss: str = "squared_error",
     seed: int = 0,
+    on_epoch: EpochCallback | None = None,
 ) -> tuple[PredictiveCodingNetwork, dict[str, np.ndarray]]:
     """End-to-end training through the inference dynamics (see the module docstring) with
     `optax.adam(learning_rate)`; accuracies are those of the prediction after `steps` steps
     from rest. `loss`: `"squared_error"` (the top layer's energy, what the Hebbian rule
-    descends) or `"cross_entropy"` (softmax of `μ_L`).
+    descends) or `"cross_entropy"` (softmax of `μ_L`); `on_epoch` as `dynax.training.fit`'s.
 
     **Returns:** the trained network and per-epoch arrays `loss` (the mean minibatch loss),
     `train_accuracy` and `test_accuracy`.
@@ -221,12 +224,24 @@ def train_end_to_end(
         learning_rate=learning_rate,
         tau_m=tau_m,
         seed=seed,
+        on_epoch=on_epoch,
         evaluation=dict(steps=steps, dt=dt, from_rest=True),
     )
 
 
 def _train(
-    data, objective, *, sizes, act_fx, epochs, batch_size, learning_rate, tau_m, seed, evaluation
+    data,
+    objective,
+    *,
+    sizes,
+    act_fx,
+    epochs,
+    batch_size,
+    learning_rate,
+    tau_m,
+    seed,
+    evaluation,
+    on_epoch,
 ):
     init_key, shuffle_key = jax.random.split(jax.random.key(seed))
     model = make_network(sizes, key=init_key, act_fx=act_fx, tau_m=tau_m)
@@ -240,6 +255,7 @@ def _train(
         key=shuffle_key,
         filter_spec=synaptic_parameters(model),
         evaluate=_evaluator(data, **evaluation),
+        on_epoch=on_epoch,
     )
 
 

@@ -56,7 +56,7 @@ from ..neurons.spiking.lif_cell import LIFCell
 from ..simulate import simulate
 from ..surrogate import AbstractSurrogate, FastSigmoid
 from ..synapses.dense_synapse import DenseSynapse, DenseSynapseState
-from ..training import accuracy, apply_gradients, minibatches
+from ..training import EpochCallback, accuracy, apply_gradients, minibatches, record_epoch
 
 # ---------------------------------------------------------------------------------- model
 
@@ -387,6 +387,7 @@ def fit_keyed(
     grad_scale: PyTree | None = None,
     project: Callable[[PyTree], PyTree] | None = None,
     evaluate: Callable[[PyTree], dict[str, Any]] | None = None,
+    on_epoch: EpochCallback | None = None,
 ) -> tuple[PyTree, dict[str, np.ndarray]]:
     """`dynax.training.fit` for objectives that need randomness (a Poisson encoder): each
     minibatch gets its own key, `objective(model, batch, key) -> (loss, grads, metrics)`.
@@ -426,8 +427,7 @@ def fit_keyed(
         )
         if evaluate is not None:
             metrics = {**metrics, **evaluate(model)}
-        for name, value in metrics.items():
-            history.setdefault(name, []).append(float(value))
+        record_epoch(history, epoch, metrics, on_epoch)
     return model, {name: np.asarray(values) for name, values in history.items()}
 
 
@@ -487,9 +487,11 @@ def train(
     tau_m: float = 10.0,
     tau_out: float = 5.0,
     seed: int = 0,
+    on_epoch: EpochCallback | None = None,
 ) -> tuple[SpikingClassifier, dict[str, np.ndarray]]:
     """Trains a `make_classifier` network on `data` (e.g. `dynax.datasets.load_digits()`) with
-    adam on the two weight matrices, `num_steps` steps of `dt` ms per image.
+    adam on the two weight matrices, `num_steps` steps of `dt` ms per image; `on_epoch` as
+    `dynax.training.fit`'s.
 
     **Returns:** `(model, history)`, history with per-epoch `"loss"` (mean minibatch
     cross-entropy), `"train_accuracy"` (mean minibatch accuracy during the epoch) and
@@ -523,4 +525,5 @@ def train(
         key=train_key,
         filter_spec=weights(model),
         evaluate=evaluate,
+        on_epoch=on_epoch,
     )
