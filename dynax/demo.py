@@ -201,7 +201,11 @@ def plot(runs: Sequence[Run], data: Split, out: Path) -> list[Path]:
 
 def main(argv: Sequence[str] | None = None) -> list[Run]:
     """Trains, prints the table, writes the plots (see the module docstring)."""
-    parser = argparse.ArgumentParser(prog="python -m dynax.demo", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m dynax.demo",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--out", type=Path, default=Path("demo-output"), help="plot folder")
     parser.add_argument("--quick", action="store_true", help="two epochs per model")
     args = parser.parse_args(argv)

@@ -3,6 +3,7 @@
 import threading
 from collections.abc import Callable
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -18,6 +19,7 @@ def simulate(
     state: PyTree,
     inputs: PyTree = None,
     *,
+    constant_inputs: PyTree = None,
     key: PRNGKeyArray | None = None,
     dt: TimeStep,
     num_steps: int | None = None,
@@ -36,6 +38,14 @@ def simulate(
     - `inputs`: a pytree whose every leaf has a leading time axis of the same length T; step
         i gets `inputs[i]`. `None` for an autonomous run of `num_steps` steps (each step then
         gets `inputs=None`).
+    - `constant_inputs`: inputs held fixed over the whole run (a clamped image, a constant
+        drive), without a time axis. Step i gets `eqx.combine(inputs[i], constant_inputs)`:
+        both are pytrees of one step's inputs with `None` where the other one gives the
+        value (e.g. `PCInputs(x=None, y=ys)` and `PCInputs(x=x, y=None)`); with `inputs=None`
+        every step gets `constant_inputs` (then give `num_steps`). Prefer this to
+        broadcasting a constant over time: the scan body then sees a loop invariant, so
+        XLA hoists whatever depends only on it (a clamped input's first-layer matmul) out
+        of the time loop, and reverse mode stores it once instead of once per step.
     - `key`: randomness; step i uses `jax.random.fold_in(key, start_step + i)`, so a run is
         the same whether it is done at once or in pieces. `None` for models without noise.
     - `dt`: the time step (a positive scalar).
@@ -68,6 +78,7 @@ def simulate(
                 f"simulate: `checkpoint_every` ({checkpoint_every}) must be a multiple of "
                 f"`record_every` ({record_every})."
             )
+    merge = _merger(inputs, constant_inputs)
     record = _whole_state if record is None else record
     _check_record(record, state)
     tick = _Progress(num_steps) if progress else None
@@ -75,7 +86,7 @@ def simulate(
     def one_step(carry, index_and_inputs):
         index, step_inputs = index_and_inputs
         step_key = None if key is None else jax.random.fold_in(key, start_step + index)
-        return model.step(carry, step_inputs, step_key, dt), None
+        return model.step(carry, merge(step_inputs), step_key, dt), None
 
     def run_steps(carry, indices, step_inputs):
         return jax.lax.scan(one_step, carry, (indices, step_inputs))[0]
@@ -128,6 +139,36 @@ def simulate(
 
 def _whole_state(state: PyTree) -> PyTree:
     return state
+
+
+def _merger(inputs: PyTree, constant_inputs: PyTree) -> Callable[[PyTree], PyTree]:
+    """`step_inputs -> the inputs of one step`, with the constant part filled in."""
+    if constant_inputs is None:
+        return lambda step_inputs: step_inputs
+    if inputs is None:
+        return lambda step_inputs: constant_inputs
+    varying = jax.tree.structure(inputs, is_leaf=_is_none)
+    constant = jax.tree.structure(constant_inputs, is_leaf=_is_none)
+    if varying != constant:
+        raise ValueError(
+            "simulate: `inputs` and `constant_inputs` must be the same pytree of one step's "
+            "inputs, with `None` where the other one gives the value; got\n"
+            f"  inputs:          {varying}\n  constant_inputs: {constant}"
+        )
+
+    def given_once(path, over_time, held):
+        if over_time is not None and held is not None:
+            raise ValueError(
+                f"simulate: inputs{jax.tree_util.keystr(path)} is given both over time "
+                "(`inputs`) and held fixed (`constant_inputs`); set it to `None` in one of them."
+            )
+
+    jax.tree_util.tree_map_with_path(given_once, inputs, constant_inputs, is_leaf=_is_none)
+    return lambda step_inputs: eqx.combine(step_inputs, constant_inputs)
+
+
+def _is_none(x) -> bool:
+    return x is None
 
 
 def _num_steps(inputs: PyTree, num_steps: int | None) -> int:

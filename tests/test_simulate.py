@@ -1,5 +1,7 @@
 """simulate(): equals stepping by hand; decimation, checkpointing, resumption, bad input."""
 
+import re
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -118,6 +120,86 @@ def test_checkpointing_bounds_gradient_memory_over_10000_steps():
     assert plain[1] / plain[0] > 3.5  # linear: 4× the steps, ~4× the memory
     assert checkpointed[1] / checkpointed[0] < 2.5  # ~√4 = 2
     assert checkpointed[1] < plain[1] / 20
+
+
+def test_constant_inputs_equal_the_same_inputs_broadcast_over_time():
+    j = J[0]
+    held = simulate(
+        CELL, CELL.init_state(), constant_inputs=RateCell.Inputs(j), dt=0.5, num_steps=23
+    )
+    broadcast = simulate(
+        CELL, CELL.init_state(), RateCell.Inputs(jnp.broadcast_to(j, J.shape)), dt=0.5
+    )
+    np.testing.assert_allclose(held[1].z, broadcast[1].z, rtol=1e-6)
+    np.testing.assert_allclose(held[0].zF, broadcast[0].zF, rtol=1e-6)
+
+
+def test_constant_and_varying_inputs_are_combined_leaf_by_leaf():
+    j_td = jnp.linspace(-1.0, 1.0, 3)
+    mixed = simulate(
+        CELL,
+        CELL.init_state(),
+        RateCell.Inputs(j=J, j_td=None),
+        constant_inputs=RateCell.Inputs(j=None, j_td=j_td),
+        dt=0.5,
+    )
+    both = RateCell.Inputs(j=J, j_td=jnp.broadcast_to(j_td, J.shape))
+    _, expected = by_hand(CELL, CELL.init_state(), both, None, 0.5, 23)
+    np.testing.assert_allclose(mixed[1].z, expected.z, rtol=1e-6)
+    # The held pressure changes the run: it is not silently dropped.
+    plain = simulate(CELL, CELL.init_state(), RateCell.Inputs(J), dt=0.5)
+    assert not np.allclose(mixed[1].z, plain[1].z)
+
+
+class Projected(AbstractCell):
+    """x⁺ = 0.5·x + tanh(W·u): the projection of a constant u is loop-invariant."""
+
+    weights: Array
+
+    def init_state(self, *, key=None):
+        return jnp.zeros(self.weights.shape[0])
+
+    def step(self, state, inputs, key, dt):
+        return 0.5 * state + jnp.tanh(self.weights @ inputs)
+
+
+def test_a_constant_input_is_hoisted_out_of_the_time_loop():
+    """XLA moves the matrix-vector product of a held input out of the while loop (it runs
+    once, not once per step); broadcast over time, the product stays inside."""
+    cell = Projected(jax.random.normal(jax.random.key(1), (32, 48)))
+    u = jax.random.normal(jax.random.key(2), (48,))
+
+    def held(cell, u):
+        return simulate(cell, cell.init_state(), constant_inputs=u, dt=1.0, num_steps=50)[0]
+
+    def broadcast(cell, u):
+        return simulate(cell, cell.init_state(), jnp.broadcast_to(u, (50, 48)), dt=1.0)[0]
+
+    def dots_in_loop_bodies(fn):
+        hlo = jax.jit(fn).lower(cell, u).compile().as_text()
+        bodies = set(re.findall(r"body=%([\w.]+)", hlo))
+        computations = hlo.split("\n\n")
+        return sum(
+            part.count(" dot(")
+            for part in computations
+            if part.startswith("%") and part[1:].split(" ")[0] in bodies
+        )
+
+    np.testing.assert_allclose(held(cell, u), broadcast(cell, u), rtol=1e-6)
+    assert dots_in_loop_bodies(broadcast) >= 1
+    assert dots_in_loop_bodies(held) == 0
+
+
+@pytest.mark.parametrize(
+    ("inputs", "constant", "match"),
+    [
+        (RateCell.Inputs(J), RateCell.Inputs(J[0]), "given both over time"),
+        (RateCell.Inputs(J), (J[0],), "same pytree"),
+    ],
+)
+def test_bad_constant_inputs_raise(inputs, constant, match):
+    with pytest.raises(ValueError, match=match):
+        simulate(CELL, CELL.init_state(), inputs, constant_inputs=constant, dt=0.5)
 
 
 def test_run_is_resumable():

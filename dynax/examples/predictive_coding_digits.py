@@ -88,10 +88,10 @@ def relax(
     state = model.init_state() if from_rest else model.feedforward_state(x)
     if steps == 0:
         return state
-    inputs = PCN.Inputs(x=jnp.broadcast_to(x, (steps, *x.shape)))
-    if y is not None:
-        inputs = PCN.Inputs(x=inputs.x, y=jnp.broadcast_to(y, (steps, *y.shape)))
-    return simulate(model, state, inputs, dt=dt, record=lambda s: None)[0]
+    clamped = PCN.Inputs(x=x, y=y)
+    return simulate(
+        model, state, constant_inputs=clamped, num_steps=steps, dt=dt, record=lambda s: None
+    )[0]
 
 
 def predict(
@@ -112,9 +112,9 @@ def predict(
 
 
 class HebbianObjective(eqx.Module):
-    """`(model, (x, y)) -> (mean energy, mean local gradients)` for a minibatch: inference with
-    `x` and `y` clamped from the feedforward state, then `hebbian_gradients` (vmap + mean).
-    The loss is the mean energy F at the relaxed state."""
+    """`(model, (x, y)) -> (mean energy, mean local gradients)` for a minibatch: inference
+    with `x` and `y` clamped from the feedforward state, then `batch_hebbian_gradients` (the
+    minibatch mean). The loss is the mean energy F at the relaxed state."""
 
     steps: int = eqx.field(static=True)
     dt: float = eqx.field(static=True)
@@ -122,12 +122,12 @@ class HebbianObjective(eqx.Module):
     def __call__(self, model: PredictiveCodingNetwork, batch):
         def one(x, y):
             state = relax(model, x, y, steps=self.steps, dt=self.dt)
-            inputs = PCN.Inputs(x=x, y=y)
-            energy = model.energy(model.step(state, inputs, None, self.dt))
-            return energy, model.hebbian_gradients(state, inputs)
+            energy = model.energy(model.step(state, PCN.Inputs(x=x, y=y), None, self.dt))
+            return energy, state
 
-        energies, grads = jax.vmap(one)(*batch)
-        return jnp.mean(energies), jax.tree.map(lambda g: jnp.mean(g, axis=0), grads)
+        energies, states = jax.vmap(one)(*batch)
+        grads = model.batch_hebbian_gradients(states, PCN.Inputs(*batch), reduce="mean")
+        return jnp.mean(energies), grads
 
 
 class EndToEndObjective(eqx.Module):

@@ -55,8 +55,9 @@ class PredictiveCodingNetwork(AbstractCell):
     computed at time t (so `energy(state)` is F at the start of the step).
 
     Learning is local: `hebbian_gradients` gives ∂F/∂W_l = −f(z_{l−1})ᵀ e_l (and ∂F/∂b_l),
-    a model-shaped pytree for optax; `hebbian_update` applies one SGD step. The same module
-    can also be trained end to end by `jax.grad` through `dynax.simulate`.
+    a model-shaped pytree for optax (`batch_hebbian_gradients` for a batch: one matrix
+    product per layer); `hebbian_update` applies one SGD step. The same module can also be
+    trained end to end by `jax.grad` through `dynax.simulate`.
     """
 
     State: ClassVar = PredictiveCodingState
@@ -212,20 +213,51 @@ class PredictiveCodingNetwork(AbstractCell):
     ) -> PyTree:
         """∂F/∂W_l = −f(z_{l−1})ᵀ e_l and ∂F/∂b_l = −e_l at `state` (local: each synapse sees
         only its presynaptic activity and its error), as a pytree shaped like
-        `eqx.filter(model, eqx.is_inexact_array)` with `None` for everything else. Average it
-        over a batch with `jax.vmap` + mean, then feed it to an optax optimiser."""
+        `eqx.filter(model, eqx.is_inexact_array)` with `None` for everything else, ready for
+        an optax optimiser. For a batch use `batch_hebbian_gradients`, not `vmap` of this:
+        that sums outer products elementwise, one `(batch, n_in, n_out)` pass per layer,
+        instead of one matrix product."""
         errors = self._errors(state, inputs)
         below = [inputs.x] + [z.zF for z in state.z]
+        return self._local_gradients(
+            [a[None] for a in below], [e.dmu[None] for e in errors], scale=1.0
+        )
+
+    def batch_hebbian_gradients(
+        self,
+        states: PredictiveCodingState,
+        inputs: PredictiveCodingInputs,
+        *,
+        reduce: str = "mean",
+    ) -> PyTree:
+        """`hebbian_gradients` of a batch (`states` and `inputs` with a leading batch axis, as
+        `vmap(simulate)` returns them), averaged (`reduce="mean"`) or summed (`"sum"`, as
+        ngclearn's Hebbian synapse does) over it: `∂F/∂W_l = −f(Z_{l−1})ᵀ E_l`, one matrix
+        product per layer."""
+        owner = f"{type(self).__name__}.batch_hebbian_gradients"
+        if reduce not in ("mean", "sum"):
+            raise ValueError(f"{owner}: `reduce` must be 'mean' or 'sum', got {reduce!r}.")
+        x = jnp.asarray(inputs.x)
+        if x.ndim != 2 or x.shape[1] != self.sizes[0]:
+            raise ValueError(
+                f"{owner}: `inputs.x` must have shape (batch, {self.sizes[0]}), got {x.shape}."
+            )
+        errors = jax.vmap(self._errors)(states, inputs)
+        below = [x] + [z.zF for z in states.z]
+        scale = 1.0 / x.shape[0] if reduce == "mean" else 1.0
+        return self._local_gradients(below, [e.dmu for e in errors], scale=scale)
+
+    def _local_gradients(self, below: list[Array], dmu: list[Array], scale: float) -> PyTree:
+        # `below[l]`, `dmu[l]`: (batch, ·) presynaptic activities and errors of synapse l.
         grads = jax.tree.map(lambda _: None, eqx.filter(self, eqx.is_inexact_array))
         for i, synapse in enumerate(self.forward):
-            d_w = -jnp.outer(below[i], errors[i].dmu) * synapse.g_conduct_factor
+            d_w = -(below[i].T @ dmu[i]) * (scale * synapse.g_conduct_factor)
             if synapse.mask is not None:
                 d_w = d_w * synapse.mask
             grads = eqx.tree_at(lambda g, i=i: g.forward[i].weights, grads, d_w, is_leaf=_none)
             if synapse.biases is not None:
-                grads = eqx.tree_at(
-                    lambda g, i=i: g.forward[i].biases, grads, -errors[i].dmu, is_leaf=_none
-                )
+                d_b = -scale * jnp.sum(dmu[i], axis=0)
+                grads = eqx.tree_at(lambda g, i=i: g.forward[i].biases, grads, d_b, is_leaf=_none)
         return grads
 
     def hebbian_update(

@@ -139,6 +139,40 @@ def test_hebbian_gradients_are_the_exact_energy_gradient():
         )
 
 
+@pytest.mark.parametrize("reduce", ["mean", "sum"])
+def test_batch_hebbian_gradients_reduce_the_per_sample_ones(reduce):
+    net = _net()
+    keys = jax.random.split(jax.random.key(5), 6)
+    x = jax.vmap(lambda k: jax.random.normal(k, (net.sizes[0],)))(keys)
+    y = jax.nn.one_hot(jnp.arange(6) % net.sizes[-1], net.sizes[-1])
+
+    def relaxed(x, y):
+        inputs = PCN.Inputs(x, y)
+        return simulate(net, net.feedforward_state(x), constant_inputs=inputs, num_steps=5, dt=1.0)[
+            0
+        ]
+
+    states = jax.vmap(relaxed)(x, y)
+    batched = net.batch_hebbian_gradients(states, PCN.Inputs(x, y), reduce=reduce)
+    per_sample = jax.vmap(net.hebbian_gradients)(states, PCN.Inputs(x, y))
+    reduced = jax.tree.map(lambda g: getattr(jnp, reduce)(g, axis=0), per_sample)
+    assert jax.tree.structure(batched) == jax.tree.structure(reduced)
+    for got, want in zip(jax.tree.leaves(batched), jax.tree.leaves(reduced), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert any(float(jnp.abs(leaf).max()) > 1e-3 for leaf in jax.tree.leaves(batched))
+
+
+def test_batch_hebbian_gradients_reject_bad_arguments():
+    net = _net()
+    x, y = _data()
+    states = jax.vmap(lambda _: net.init_state())(jnp.arange(2))
+    batch = PCN.Inputs(jnp.stack([x, x]), jnp.stack([y, y]))
+    with pytest.raises(ValueError, match=r"`reduce` must be 'mean' or 'sum', got 'max'"):
+        net.batch_hebbian_gradients(states, batch, reduce="max")
+    with pytest.raises(ValueError, match=r"`inputs.x` must have shape \(batch, "):
+        net.batch_hebbian_gradients(states, PCN.Inputs(x, y))
+
+
 def test_hebbian_update_returns_a_new_network_and_lowers_the_energy():
     net = _net()
     x, y = _data()
