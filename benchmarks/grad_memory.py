@@ -92,13 +92,11 @@ def build_pcn():
 
     def make_grad(steps: int, checkpoint_every: int | None):
         def loss(model, state):
-            inputs = PredictiveCodingInputs(
-                x=jnp.broadcast_to(x, (steps, *x.shape)), y=jnp.broadcast_to(y, (steps, *y.shape))
-            )
             _, energy = simulate(
                 model,
                 state,
-                inputs,
+                constant_inputs=PredictiveCodingInputs(x=x, y=y),
+                num_steps=steps,
                 dt=1.0,
                 record=model.energy,
                 checkpoint_every=checkpoint_every,

@@ -30,14 +30,16 @@ def data(batch: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def build_dynax(steps: int, batch: int, learn: bool, clamped: bool = False):
+def build_dynax(steps: int, batch: int, learn: bool, broadcast: bool = False):
     """`(call, fn, args)`: `call()` runs one trial of the jitted `vmap(simulate)` (and the
     update); `fn(*args)` is the jitted function.
 
-    `clamped=False` is the documented way: the clamped `x`, `y` are given to `simulate` as
-    inputs with a time axis (`broadcast_to`). `clamped=True` holds them in a wrapper module
-    instead, so the run is autonomous and `x`, `y` are loop-invariant inside the scan (what
-    a `simulate` that accepted time-invariant inputs would compile to)."""
+    The documented way holds the clamped `x`, `y` fixed (`simulate(constant_inputs=...)`),
+    so they are loop invariants of the scan and XLA hoists the input layer's matmul out of
+    the time loop; `broadcast=True` gives them a time axis instead (`broadcast_to`), the
+    way to feed inputs that change over time, to show what the hoisting saves. The update
+    is `batch_hebbian_gradients(reduce="sum")`: one matmul per layer, summed over the batch
+    as ngclearn's Hebbian synapse does."""
     import equinox as eqx
     import jax
     import jax.numpy as jnp
@@ -57,35 +59,22 @@ def build_dynax(steps: int, batch: int, learn: bool, clamped: bool = False):
         key=jax.random.key(1),
     )
 
-    class Clamped(eqx.Module):
-        net: PredictiveCodingNetwork
-        x: jax.Array
-        y: jax.Array
-
-        def step(self, state, inputs, key, dt):
-            return self.net.step(state, PredictiveCodingInputs(x=self.x, y=self.y), key, dt)
-
     def infer_one(model, state, x, y):
-        if clamped:
-            final, _ = simulate(
-                Clamped(model, x, y), state, num_steps=steps, dt=1.0, record=lambda s: None
-            )
-            return final
-        inputs = PredictiveCodingInputs(
-            x=jnp.broadcast_to(x, (steps, *x.shape)), y=jnp.broadcast_to(y, (steps, *y.shape))
-        )
-        final, _ = simulate(model, state, inputs, dt=1.0, record=lambda s: None)
-        return final
+        clamped = PredictiveCodingInputs(x=x, y=y)
+        if broadcast:
+            over_time = jax.tree.map(lambda a: jnp.broadcast_to(a, (steps, *a.shape)), clamped)
+            return simulate(model, state, over_time, dt=1.0, record=lambda s: None)[0]
+        return simulate(
+            model, state, constant_inputs=clamped, num_steps=steps, dt=1.0, record=lambda s: None
+        )[0]
 
     def infer(model, state, x, y):
         return jax.vmap(infer_one, in_axes=(None, 0, 0, 0))(model, state, x, y)
 
     def infer_and_learn(model, state, x, y):
         final = infer(model, state, x, y)
-        inputs = PredictiveCodingInputs(x=x, y=y)
-        grads = jax.vmap(model.hebbian_gradients)(final, inputs)
-        # ngclearn's Hebbian synapse sums the batch (pre^T post); so does this update
-        updates = jax.tree.map(lambda g: -ETA * g.sum(0), grads)
+        grads = model.batch_hebbian_gradients(final, PredictiveCodingInputs(x=x, y=y), reduce="sum")
+        updates = jax.tree.map(lambda g: -ETA * g, grads)
         return final, eqx.apply_updates(model, updates)
 
     fn = jax.jit(infer_and_learn if learn else infer)
@@ -218,10 +207,10 @@ def main() -> None:
     parser.add_argument("--mode", choices=["jit", "run", "scan"], required=True)
     parser.add_argument("--learn", action="store_true")
     parser.add_argument(
-        "--clamped",
+        "--broadcast",
         action="store_true",
-        help="dynax: hold x, y in a wrapper module (time-invariant inputs) instead of "
-        "broadcasting them over time",
+        help="dynax: give x, y a time axis (broadcast_to) instead of holding them fixed "
+        "with constant_inputs",
     )
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--batch", type=int, default=128)
@@ -232,7 +221,7 @@ def main() -> None:
     if args.lib == "dynax":
         if args.mode != "jit":
             parser.error("dynax runs as --mode jit")
-        call, _, _ = build_dynax(args.steps, args.batch, args.learn, args.clamped)
+        call, _, _ = build_dynax(args.steps, args.batch, args.learn, args.broadcast)
     else:
         if args.mode == "jit":
             parser.error("ngclearn runs as --mode run or --mode scan")
@@ -244,7 +233,7 @@ def main() -> None:
         result(
             "pcn_learn" if args.learn else "pcn_infer",
             args.lib,
-            "jit-clamped" if args.clamped else args.mode,
+            "jit-broadcast" if args.broadcast else args.mode,
             {
                 "sizes": SIZES,
                 "batch": args.batch,

@@ -23,7 +23,8 @@ LABELS = {
     ("ngclearn", "run"): "ngclearn 3.2.3 `process.run` loop",
     ("ngclearn", "scan"): "ngclearn 3.2.3 `process.scan`",
     ("dynax", "jit"): "dynax `jit(vmap(simulate))`",
-    ("dynax", "jit-clamped"): "dynax, x/y held in the module (loop-invariant)",
+    ("dynax", "jit-broadcast"): "dynax, x/y broadcast over time (not hoisted)",
+    ("dynax", "jit-clamped"): "dynax, x/y held in a wrapper module (loop-invariant)",
     ("brainpy", "for_loop"): "BrainPy `bm.for_loop`",
 }
 

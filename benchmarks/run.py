@@ -37,7 +37,7 @@ def jobs(quick: bool) -> list[tuple[str, str, str, list[str]]]:
                 "pcn",
                 "main",
                 "benchmarks.pcn",
-                ["--lib", "dynax", "--mode", "jit", "--clamped", *learn, *r],
+                ["--lib", "dynax", "--mode", "jit", "--broadcast", *learn, *r],
             ),
             ("pcn", "main", "benchmarks.pcn", ["--lib", "ngclearn", "--mode", "run", *learn, *r]),
             ("pcn", "main", "benchmarks.pcn", ["--lib", "ngclearn", "--mode", "scan", *learn, *r]),

@@ -5,13 +5,14 @@ driven by a constant current of 25; batch 1.
 One call = `--steps` steps from the current state. ngclearn's STPDenseSynapse keeps its
 resources per synapse (its `u`, `x`, `Wdyn` are 1000×1000 matrices: spec §4.9); dynax runs
 both of its resource models, per synapse (`--resources synapse`) and per presynaptic neuron
-(`--resources presynaptic`).
+(`--resources presynaptic`); by default its synapse skips the matrix work of steps without
+a presynaptic spike (`skip_silent_steps`; `--every-step` turns that off).
 
 The reference counts τ_f, τ_d in steps; dynax counts them in the unit of dt, so the same
 decay per step is τ·dt (375 and 25 at dt = 0.5), the default here (`--tau-unit steps`).
 The cost of a step does not depend on these values.
 
-    python -m benchmarks.snn --lib dynax --resources synapse|presynaptic
+    python -m benchmarks.snn --lib dynax --resources synapse|presynaptic [--every-step]
     python -m benchmarks.snn --lib ngclearn --mode run|scan
 """
 
@@ -38,7 +39,7 @@ def matrix_bytes(n: int, resources: str, library: str) -> int:
     return 8 * m  # reads W, U, u, x, efficacy; writes u, x, efficacy
 
 
-def build_dynax(steps: int, resources: str, tau_unit: str):
+def build_dynax(steps: int, resources: str, tau_unit: str, skip_silent_steps: bool = True):
     import jax
     import jax.numpy as jnp
 
@@ -55,21 +56,24 @@ def build_dynax(steps: int, resources: str, tau_unit: str):
         tau_f=TAU_F_STEPS * scale,
         tau_d=TAU_D_STEPS * scale,
         presynaptic=resources == "presynaptic",
+        skip_silent_steps=skip_silent_steps,
         key=jax.random.key(1),
     )
     cell = AdExCell(N, integration_type="euler")
     model = RecurrentSpikingNetwork(N, cell=cell, recurrent=recurrent)
-    inputs = RecurrentSpikingInputs(current=jnp.full((steps, N), DRIVE, jnp.float32))
+    drive = RecurrentSpikingInputs(current=jnp.full((N,), DRIVE, jnp.float32))
 
     @jax.jit
-    def run(model, state, inputs):
-        final, _ = simulate(model, state, inputs, dt=DT, record=lambda s: None)
+    def run(model, state, drive):
+        final, _ = simulate(
+            model, state, constant_inputs=drive, num_steps=steps, dt=DT, record=lambda s: None
+        )
         return final
 
     holder = {"state": model.init_state()}
 
     def call():
-        holder["state"] = run(model, holder["state"], inputs)
+        holder["state"] = run(model, holder["state"], drive)
         jax.block_until_ready(holder["state"])
 
     def spikes():
@@ -129,14 +133,21 @@ def main() -> None:
     parser.add_argument("--mode", choices=["jit", "run", "scan"], default=None)
     parser.add_argument("--resources", choices=["synapse", "presynaptic"], default="synapse")
     parser.add_argument("--tau-unit", choices=["steps", "dt"], default="steps")
+    parser.add_argument(
+        "--every-step",
+        action="store_true",
+        help="dynax: run the full STP update on silent steps too (skip_silent_steps=False)",
+    )
     parser.add_argument("--steps", type=int, default=500)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--warmup", type=int, default=2)
     args = parser.parse_args()
     start = time.perf_counter()
     if args.lib == "dynax":
-        mode = "jit"
-        call, spikes = build_dynax(args.steps, args.resources, args.tau_unit)
+        mode = "jit-every-step" if args.every_step else "jit"
+        call, spikes = build_dynax(
+            args.steps, args.resources, args.tau_unit, skip_silent_steps=not args.every_step
+        )
     else:
         mode = args.mode or "scan"
         if args.resources != "synapse":

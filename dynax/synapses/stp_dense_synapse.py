@@ -1,10 +1,12 @@
 """STPDenseSynapse: a dense synapse with Tsodyks–Markram short-term plasticity (ngclearn's
 `STPDenseSynapse`, done as the model is written: the presynaptic spike gates its own row)."""
 
+import functools
 from collections.abc import Callable
 from typing import ClassVar
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
@@ -72,6 +74,15 @@ class STPDenseSynapse(AbstractSynapse):
       `outputs = ((s ⊙ e) @ (W ⊙ M)) · g + b`, one matrix-vector product (with no `mask`,
       the only pass over `W`).
 
+    Event-driven steps (`skip_silent_steps=True`, the default): a step on which no
+    presynaptic neuron spikes leaves `e` as it is and gives `outputs = b`, so it only decays
+    `u` and `x` (`lax.cond` on `any(s ≠ 0)`); with per-synapse resources that is 4 passes
+    over `(n_in, n_out)` arrays instead of 16, and with per-presynaptic ones it skips the
+    matrix product. The values are exactly those of the full update, and so are the
+    derivatives: its JVP (and so `jax.grad`) is the full update's, so a surrogate gradient
+    still flows through the spikes of a silent step. Under `jax.vmap` the condition is per
+    sample and JAX runs both branches, so batched runs gain nothing.
+
     The time constants are in the unit of `dt`; with `dt = 1` and `decay="linear"` the update
     is the reference's. The linear decay needs `dt ≤ τ` to stay in [0, 1]; the exponential
     one is exact for any `dt`.
@@ -100,6 +111,7 @@ class STPDenseSynapse(AbstractSynapse):
     n_out: int = eqx.field(static=True)
     presynaptic: bool = eqx.field(static=True)
     decay: str = eqx.field(static=True)
+    skip_silent_steps: bool = eqx.field(static=True)
 
     def __init__(
         self,
@@ -115,6 +127,7 @@ class STPDenseSynapse(AbstractSynapse):
         mask: ArrayLike | None = None,
         presynaptic: bool | None = None,
         decay: str = "linear",
+        skip_silent_steps: bool = True,
         key: PRNGKeyArray | None = None,
         resist_scale: ArrayLike | None = None,
     ):
@@ -137,6 +150,10 @@ class STPDenseSynapse(AbstractSynapse):
             default: from the shape of an explicit array, else per synapse.
         - `decay`: `"linear"` (λ = dt/τ, the reference's) or `"exponential"`
             (λ = 1 − exp(−dt/τ)).
+        - `skip_silent_steps`: on a step without any presynaptic spike, only decay `u` and
+            `x` (no pass over `W`, `e` or the matrix product; see the class docstring).
+            The result and its derivatives are the same either way; `False` suits runs
+            under `jax.vmap`, where both branches would run.
         - `key`: PRNG key for the random initial values (needed only if one is random).
         - `resist_scale`: deprecated alias of `g_conduct_factor`.
         """
@@ -194,6 +211,11 @@ class STPDenseSynapse(AbstractSynapse):
             setattr(self, name, tau)
         check_choice(owner, "decay", decay, DECAYS)
         self.decay = decay
+        if not isinstance(skip_silent_steps, bool):
+            raise ValueError(
+                f"{owner}: `skip_silent_steps` must be True or False, got {skip_silent_steps!r}."
+            )
+        self.skip_silent_steps = skip_silent_steps
 
     def init_state(self, *, key: PRNGKeyArray | None = None) -> STPDenseSynapseState:
         """The reference's reset: `u = 0`, `x = 1`, `efficacy = 0`, `outputs = 0`."""
@@ -237,8 +259,14 @@ class STPDenseSynapse(AbstractSynapse):
         """
         owner = type(self).__name__
         check_input(owner, "inputs", inputs.inputs, (self.n_in,))
+        s = inputs.inputs.astype(state.u.dtype)
+        if self.skip_silent_steps:
+            return _event_driven(self, state, s, dt, matvec)
+        return self._update(state, s, dt, matvec)
+
+    def _update(self, state, s, dt, matvec) -> STPDenseSynapseState:
+        # The full update of the class docstring.
         dtype = state.u.dtype
-        s = inputs.inputs.astype(dtype)
         gate = s if self.presynaptic else s[:, None]  # spike s_i gates row i
         u, x, e = state.u, state.x, state.efficacy
         lam_f = leak_fraction(dt, self.tau_f, self.decay)
@@ -253,12 +281,50 @@ class STPDenseSynapse(AbstractSynapse):
             outputs = matvec(s * e_new, w)
         else:
             outputs = matvec(s, w * e_new)
-        outputs = outputs * self.g_conduct_factor
-        if self.biases is not None:
-            outputs = outputs + self.biases
         return STPDenseSynapseState(
             u=u_new.astype(dtype),
             x=x_new.astype(dtype),
             efficacy=e_new.astype(dtype),
+            outputs=self._output(outputs).astype(dtype),
+        )
+
+    def _silent(self, state, dt) -> STPDenseSynapseState:
+        # `_update` with s = 0, term by term: the spike terms vanish exactly (u, x, e ≥ 0 are
+        # finite), `e` is kept and the product of a zero vector is zero.
+        dtype = state.u.dtype
+        u, x = state.u, state.x
+        lam_f = leak_fraction(dt, self.tau_f, self.decay)
+        lam_d = leak_fraction(dt, self.tau_d, self.decay)
+        u_new = jnp.where(self.tau_f > 0, u - lam_f * u, self.resources)
+        x_new = jnp.where(self.tau_d > 0, x + lam_d * (1.0 - x), x)
+        outputs = self._output(jnp.zeros((self.n_out,), dtype))
+        return STPDenseSynapseState(
+            u=u_new.astype(dtype),
+            x=x_new.astype(dtype),
+            efficacy=state.efficacy,
             outputs=outputs.astype(dtype),
         )
+
+    def _output(self, current: Array) -> Array:
+        current = current * self.g_conduct_factor
+        return current if self.biases is None else current + self.biases
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(4,))
+def _event_driven(synapse, state, s, dt, matvec):
+    """`synapse._update`, with the silent steps short-cut (same values)."""
+    return jax.lax.cond(
+        jnp.any(s != 0),
+        lambda: synapse._update(state, s, dt, matvec),
+        lambda: synapse._silent(state, dt),
+    )
+
+
+@_event_driven.defjvp
+def _event_driven_jvp(matvec, primals, tangents):
+    # The derivative of the full update, also on silent steps: ∂outputs/∂s = W ⊙ e⁺ there
+    # too, which is what a surrogate gradient through the spikes needs.
+    def update(synapse, state, s, dt):
+        return synapse._update(state, s, dt, matvec)
+
+    return jax.jvp(update, primals, tangents)

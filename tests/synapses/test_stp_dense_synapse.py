@@ -2,6 +2,7 @@
 pinned on the n×n files, analytic Tsodyks–Markram oracles, the two resource modes, properties
 of the contract, bad input."""
 
+import copy
 import re
 
 import equinox as eqx
@@ -317,6 +318,95 @@ spike_rows = st.lists(st.sampled_from([0.0, 1.0]), min_size=N_IN, max_size=N_IN)
 )
 
 
+# ---------------------------------------------------------------- event-driven steps
+
+
+def _without_skipping(synapse):
+    # The same module with the static flag flipped (`eqx.tree_at` reaches leaves only).
+    full = copy.copy(synapse)
+    object.__setattr__(full, "skip_silent_steps", False)
+    return full
+
+
+def _sparse_train(seed, steps=40):
+    # Mostly silent steps (a spike in ~15 % of the entries, none at all on 2 steps in 3).
+    key = jax.random.key(seed)
+    spikes = jax.random.bernoulli(key, 0.15, (steps, N_IN)).astype(jnp.float32)
+    return spikes * (jnp.arange(steps) % 3 == 0)[:, None]
+
+
+@eqx.filter_jit
+def _outputs_over(synapse, spikes, dt):
+    def step(state, row):
+        state = synapse.step(state, Inputs(row), None, dt)
+        return state, state
+
+    return jax.lax.scan(step, synapse.init_state(), spikes)[1]
+
+
+@given(synapses(), st.integers(0, 2**31 - 1), st.floats(0.1, 1.0))
+def test_skipping_silent_steps_changes_no_value(synapse, seed, dt):
+    assert synapse.skip_silent_steps  # the default
+    spikes = _sparse_train(seed)
+    skipped = _outputs_over(synapse, spikes, dt)
+    full = _outputs_over(_without_skipping(synapse), spikes, dt)
+    for got, want in zip(jax.tree.leaves(skipped), jax.tree.leaves(full), strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("presynaptic", [False, True])
+def test_skipping_silent_steps_changes_no_derivative(presynaptic):
+    """Reverse and forward mode through the short-cut equal the full update's; the
+    gradient w.r.t. the (zero) spikes of a silent step is W ⊙ e-shaped, not zero."""
+    synapse = STPDenseSynapse(
+        SHAPE,
+        ("gaussian", {"std": 0.5}),
+        tau_f=5.0,
+        tau_d=3.0,
+        presynaptic=presynaptic,
+        key=jax.random.key(4),
+    )
+    spikes = _sparse_train(2, steps=12)
+
+    def loss(synapse, spikes):
+        return jnp.sum(_outputs_over(synapse, spikes, 0.5).outputs ** 2)
+
+    grads = jax.grad(loss, argnums=(0, 1))(synapse, spikes)
+    full = jax.grad(loss, argnums=(0, 1))(_without_skipping(synapse), spikes)
+    for got, want in zip(jax.tree.leaves(grads), jax.tree.leaves(full), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+    silent = np.flatnonzero(np.asarray(spikes).sum(axis=1) == 0)
+    assert silent.size and np.abs(np.asarray(grads[1])[silent[1:]]).max() > 1e-3
+
+    def directional(synapse):  # forward mode along all parameters at once
+        params, static = eqx.partition(synapse, eqx.is_inexact_array)
+        tangent = jax.tree.map(jnp.ones_like, params)
+        return jax.jvp(lambda p: loss(eqx.combine(p, static), spikes), (params,), (tangent,))[1]
+
+    np.testing.assert_allclose(
+        directional(synapse), directional(_without_skipping(synapse)), rtol=1e-5
+    )
+
+
+def test_a_silent_step_does_not_touch_the_weights():
+    """The compiled step branches: one branch has the matrix product, the other none."""
+    synapse = STPDenseSynapse(SHAPE, ("gaussian", {"std": 0.5}), key=jax.random.key(1))
+    step = jax.jit(lambda state, s: synapse.step(state, Inputs(s), None, 1.0))
+    hlo = step.lower(synapse.init_state(), jnp.zeros(N_IN)).compile().as_text()
+    branches = re.search(r"conditional\(.*branch_computations=\{([^}]*)\}", hlo)
+    assert branches is not None
+    names = [name.strip().lstrip("%") for name in branches.group(1).split(",")]
+    computations = re.split(r"\n(?=%|ENTRY )", hlo)
+    blocks = {block.split(" ")[0].lstrip("%"): block for block in computations}
+
+    def has_product(name):
+        block = blocks[name]
+        callees = re.findall(r"(?:calls|to_apply)=%([\w.\-]+)", block)
+        return " dot(" in block or any(has_product(callee) for callee in callees)
+
+    assert sorted(has_product(name) for name in names) == [False, True]
+
+
 def _warm(synapse, rows):
     state = synapse.init_state()
     for row in rows:
@@ -525,6 +615,15 @@ W = jnp.ones(SHAPE)
                 "g_conduct_factor": jnp.ones(N_IN),
             },
             "g_conduct_factor",
+        ),
+        (
+            {
+                "shape": SHAPE,
+                "weight_init": W,
+                "resources_init": jnp.full(N_IN, 0.2),
+                "skip_silent_steps": "yes",
+            },
+            r"`skip_silent_steps` must be True or False, got 'yes'",
         ),
     ],
 )
