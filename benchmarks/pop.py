@@ -20,37 +20,26 @@ BYTES_PER_CELL = 8 * 4
 
 
 def build_dynax(n: int, steps: int):
-    import equinox as eqx
     import jax
     import jax.numpy as jnp
 
     from dynax.neurons.spiking.adex_cell import AdExCell
     from dynax.simulate import simulate
 
-    class ConstantDrive(eqx.Module):
-        """A cell under a constant current held as a (parameter) array, so that the run is
-        autonomous (no (T, n) input array to stream)."""
-
-        cell: AdExCell
-        current: jax.Array
-
-        def init_state(self, *, key=None):
-            return self.cell.init_state(key=key)
-
-        def step(self, state, inputs, key, dt):
-            return self.cell.step(state, AdExCell.Inputs(j=self.current), key, dt)
-
-    model = ConstantDrive(AdExCell(n, integration_type="euler"), jnp.full((n,), DRIVE))
+    cell = AdExCell(n, integration_type="euler")
+    drive = AdExCell.Inputs(j=jnp.full((n,), DRIVE))  # held: no (T, n) array to stream
 
     @jax.jit
-    def run(model, state):
-        final, _ = simulate(model, state, num_steps=steps, dt=DT, record=lambda s: None)
+    def run(cell, state, drive):
+        final, _ = simulate(
+            cell, state, constant_inputs=drive, num_steps=steps, dt=DT, record=lambda s: None
+        )
         return final
 
-    holder = {"state": model.init_state()}
+    holder = {"state": cell.init_state()}
 
     def call():
-        holder["state"] = run(model, holder["state"])
+        holder["state"] = run(cell, holder["state"], drive)
         jax.block_until_ready(holder["state"])
 
     def spikes():

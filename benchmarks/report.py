@@ -24,6 +24,7 @@ LABELS = {
     ("ngclearn", "scan"): "ngclearn 3.2.3 `process.scan`",
     ("dynax", "jit"): "dynax `jit(vmap(simulate))`",
     ("dynax", "jit-broadcast"): "dynax, x/y broadcast over time (not hoisted)",
+    ("dynax", "jit-every-step"): "dynax `jit(simulate)`, full STP update every step",
     ("dynax", "jit-clamped"): "dynax, x/y held in a wrapper module (loop-invariant)",
     ("brainpy", "for_loop"): "BrainPy `bm.for_loop`",
 }
@@ -38,7 +39,7 @@ def _label(r: dict) -> str:
     label = LABELS.get((r["library"], r["mode"]), f"{r['library']} {r['mode']}")
     if r["library"] == "dynax" and r["mode"] == "jit" and r["workload"].startswith("pcn"):
         return label
-    if r["library"] == "dynax" and r["workload"].startswith(("snn", "pop")):
+    if r["library"] == "dynax" and r["mode"] == "jit" and r["workload"].startswith(("snn", "pop")):
         return "dynax `jit(simulate)`"
     return label
 

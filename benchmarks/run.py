@@ -48,6 +48,14 @@ def jobs(quick: bool) -> list[tuple[str, str, str, list[str]]]:
         out.append(
             (
                 "snn",
+                "main",
+                "benchmarks.snn",
+                ["--lib", "dynax", *res, "--every-step", *snn_steps, *r],
+            )
+        )
+        out.append(
+            (
+                "snn",
                 "brainpy",
                 "benchmarks.brainpy_adex",
                 ["--workload", "snn", *res, *snn_steps, *r],
