@@ -44,6 +44,12 @@ def _label(r: dict) -> str:
     return label
 
 
+def _event_driven(r: dict) -> bool:
+    """dynax's STP synapse skips the matrix work of silent steps, so the bytes of a full
+    update per step are not what such a run moves."""
+    return r["library"] == "dynax" and r["mode"] == "jit" and r["workload"].startswith("snn")
+
+
 def _load(r: dict) -> str:
     job = r.get("job", {})
     before = job.get("load_before") or r.get("machine", {}).get("load_avg_1_5_15") or ["?"]
@@ -74,7 +80,9 @@ def timing_table(results: list[dict], workload: str, reference: float | None, gb
         t = r["timing"]
         ratio = f"{reference / t['median_step_s']:.2f}" if reference else "—"
         line = f"| {_label(r)} | {_time(t, unit)} | {ratio} |"
-        if gbps:
+        if gbps and _event_driven(r):
+            line += " — (silent steps move less) |"
+        elif gbps:
             line += f" {r['gbytes_per_s']:.1f} |" if "gbytes_per_s" in r else " — |"
         line += f" {_load(r)} |"
         lines.append(line)

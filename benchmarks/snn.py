@@ -28,8 +28,9 @@ TAU_F_STEPS, TAU_D_STEPS = 750.0, 50.0
 
 
 def matrix_bytes(n: int, resources: str, library: str) -> int:
-    """The bytes a step must move at least: the (n, n) matrices it reads and writes (float32;
-    the vectors are negligible)."""
+    """The bytes a full update must move at least: the (n, n) matrices it reads and writes
+    (float32; the vectors are negligible). dynax's default event-driven step moves less on
+    silent steps; the report leaves its GB/s out."""
     m = 4 * n * n
     if library == "ngclearn":
         # reads W, U, u, x, Wdyn; writes u, x, Wdyn
