@@ -22,7 +22,7 @@ from ..._validate import (
 )
 from ...integrate import check_integrator, get_integrator
 from ...surrogate import AbstractSurrogate, ArcTan
-from ._spikes import advance_clock, last_spike_times, reset_potential
+from ._spikes import advance_clock, computed_once, last_spike_times, reset_potential
 
 EXP_MARGIN = 10.0
 """The guard voltage lies `EXP_MARGIN·Δ_T` above the threshold (`exp` grows by e¹⁰ ≈ 2·10⁴
@@ -225,7 +225,9 @@ class AdExCell(AbstractCell):
         check_input(owner, "j", inputs.j, (self.n_units,))
         check_time_step(owner, dt)
         integrator = get_integrator(self.integration_type)
-        v, w = integrator(self.vector_field, state.t, (state.v, state.w), dt, inputs.j)
+        v, w = computed_once(
+            integrator(self.vector_field, state.t, (state.v, state.w), dt, inputs.j)
+        )
         s = self.surrogate(v - self.thr)
         v = reset_potential(v, s, self.v_reset)
         w = w + self.b * jax.lax.stop_gradient(s)
