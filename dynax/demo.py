@@ -221,6 +221,7 @@ def main(argv: Sequence[str] | None = None) -> list[Run]:
     paths = plot(runs, data, args.out)
     print()
     print(table(runs))
+    print("(times include compilation; the two delayed-recall runs share one compiled epoch)")
     print()
     print("plots: " + ", ".join(str(path) for path in paths))
     print(f"total {time.perf_counter() - start:.1f} s")
