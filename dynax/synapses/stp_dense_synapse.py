@@ -80,8 +80,9 @@ class STPDenseSynapse(AbstractSynapse):
     over `(n_in, n_out)` arrays instead of 16, and with per-presynaptic ones it skips the
     matrix product. The values are exactly those of the full update, and so are the
     derivatives: its JVP (and so `jax.grad`) is the full update's, so a surrogate gradient
-    still flows through the spikes of a silent step. Under `jax.vmap` the condition is per
-    sample and JAX runs both branches, so batched runs gain nothing.
+    still flows through the spikes of a silent step. Under `jax.vmap` the condition is taken
+    over the whole batch (a step is skipped when no sample has a presynaptic spike), so it
+    stays one branch instead of a select that would run both updates.
 
     The time constants are in the unit of `dt`; with `dt = 1` and `decay="linear"` the update
     is the reference's. The linear decay needs `dt ≤ τ` to stay in [0, 1]; the exponential
@@ -152,8 +153,7 @@ class STPDenseSynapse(AbstractSynapse):
             (λ = 1 − exp(−dt/τ)).
         - `skip_silent_steps`: on a step without any presynaptic spike, only decay `u` and
             `x` (no pass over `W`, `e` or the matrix product; see the class docstring).
-            The result and its derivatives are the same either way; `False` suits runs
-            under `jax.vmap`, where both branches would run.
+            The result and its derivatives are the same either way.
         - `key`: PRNG key for the random initial values (needed only if one is random).
         - `resist_scale`: deprecated alias of `g_conduct_factor`.
         """
@@ -316,11 +316,25 @@ class STPDenseSynapse(AbstractSynapse):
         return current if self.biases is None else current + self.biases
 
 
+@jax.custom_batching.custom_vmap
+def _any_spike(s: Array) -> Array:
+    """Whether any presynaptic neuron spikes; under `jax.vmap`, whether any does in the
+    whole batch (one unbatched flag), so that `lax.cond` stays a branch instead of
+    becoming a select that runs both updates for every sample."""
+    return jnp.any(s != 0)
+
+
+@_any_spike.def_vmap
+def _any_spike_in_batch(axis_size, in_batched, s):
+    del axis_size, in_batched
+    return jnp.any(s != 0), False
+
+
 @functools.partial(jax.custom_jvp, nondiff_argnums=(4,))
 def _event_driven(synapse, state, s, dt, matvec):
     """`synapse._update`, with the silent steps short-cut (same values)."""
     return jax.lax.cond(
-        jnp.any(s != 0),
+        _any_spike(s),
         lambda: synapse._update(state, s, dt, matvec),
         lambda: synapse._silent(state, dt),
     )

@@ -388,13 +388,10 @@ def test_skipping_silent_steps_changes_no_derivative(presynaptic):
     )
 
 
-def test_a_silent_step_does_not_touch_the_weights():
-    """The compiled step branches: one branch has the matrix product, the other none."""
-    synapse = STPDenseSynapse(SHAPE, ("gaussian", {"std": 0.5}), key=jax.random.key(1))
-    step = jax.jit(lambda state, s: synapse.step(state, Inputs(s), None, 1.0))
-    hlo = step.lower(synapse.init_state(), jnp.zeros(N_IN)).compile().as_text()
+def _branches_with_a_product(hlo):
+    """For the first `conditional` of compiled HLO text: which branches contain a `dot`."""
     branches = re.search(r"conditional\(.*branch_computations=\{([^}]*)\}", hlo)
-    assert branches is not None
+    assert branches is not None, "no conditional in the compiled step"
     names = [name.strip().lstrip("%") for name in branches.group(1).split(",")]
     computations = re.split(r"\n(?=%|ENTRY )", hlo)
     blocks = {block.split(" ")[0].lstrip("%"): block for block in computations}
@@ -404,7 +401,38 @@ def test_a_silent_step_does_not_touch_the_weights():
         callees = re.findall(r"(?:calls|to_apply)=%([\w.\-]+)", block)
         return " dot(" in block or any(has_product(callee) for callee in callees)
 
-    assert sorted(has_product(name) for name in names) == [False, True]
+    return sorted(has_product(name) for name in names)
+
+
+def test_a_silent_step_does_not_touch_the_weights():
+    """The compiled step branches: one branch has the matrix product, the other none."""
+    synapse = STPDenseSynapse(SHAPE, ("gaussian", {"std": 0.5}), key=jax.random.key(1))
+    step = jax.jit(lambda state, s: synapse.step(state, Inputs(s), None, 1.0))
+    hlo = step.lower(synapse.init_state(), jnp.zeros(N_IN)).compile().as_text()
+    assert _branches_with_a_product(hlo) == [False, True]
+
+
+@pytest.mark.parametrize("presynaptic", [False, True])
+def test_a_batch_skips_the_steps_on_which_no_sample_spikes(presynaptic):
+    """Under vmap the condition is one flag for the batch, so the branch survives (a per-
+    sample condition would become a select running both updates) and the values are those
+    of the full update for every sample."""
+    synapse = STPDenseSynapse(
+        SHAPE, ("gaussian", {"std": 0.5}), presynaptic=presynaptic, key=jax.random.key(1)
+    )
+    batch = jnp.stack([_sparse_train(seed, steps=30) for seed in range(3)], axis=1)
+    states = jax.vmap(lambda _: synapse.init_state())(jnp.arange(3))
+
+    def run(synapse, states, spikes):
+        step = jax.vmap(lambda state, s: synapse.step(state, Inputs(s), None, 0.5))
+        return jax.lax.scan(lambda st, s: (step(st, s), step(st, s).outputs), states, spikes)
+
+    skipped = jax.jit(run)(synapse, states, batch)
+    full = jax.jit(run)(_without_skipping(synapse), states, batch)
+    for got, want in zip(jax.tree.leaves(skipped), jax.tree.leaves(full), strict=True):
+        np.testing.assert_array_equal(got, want)
+    hlo = jax.jit(run).lower(synapse, states, batch).compile().as_text()
+    assert _branches_with_a_product(hlo) == [False, True]
 
 
 def _warm(synapse, rows):
