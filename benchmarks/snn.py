@@ -12,7 +12,7 @@ The reference counts τ_f, τ_d in steps; dynax counts them in the unit of dt, s
 decay per step is τ·dt (375 and 25 at dt = 0.5), the default here (`--tau-unit steps`).
 The cost of a step does not depend on these values.
 
-    python -m benchmarks.snn --lib dynax --resources synapse|presynaptic [--every-step]
+    python -m benchmarks.snn --lib dynax --resources synapse|presynaptic [--every-step] [--batch B]
     python -m benchmarks.snn --lib ngclearn --mode run|scan
 """
 
@@ -40,7 +40,11 @@ def matrix_bytes(n: int, resources: str, library: str) -> int:
     return 8 * m  # reads W, U, u, x, efficacy; writes u, x, efficacy
 
 
-def build_dynax(steps: int, resources: str, tau_unit: str, skip_silent_steps: bool = True):
+def build_dynax(
+    steps: int, resources: str, tau_unit: str, skip_silent_steps: bool = True, batch: int = 1
+):
+    """`(call, spikes)`: one call runs `steps` steps; with `batch > 1`, of `jit(vmap(simulate))`
+    over `batch` copies of the network with drives spread over ±20 % of `DRIVE`."""
     import jax
     import jax.numpy as jnp
 
@@ -64,14 +68,20 @@ def build_dynax(steps: int, resources: str, tau_unit: str, skip_silent_steps: bo
     model = RecurrentSpikingNetwork(N, cell=cell, recurrent=recurrent)
     drive = RecurrentSpikingInputs(current=jnp.full((N,), DRIVE, jnp.float32))
 
-    @jax.jit
-    def run(model, state, drive):
+    def run_one(model, state, drive):
         final, _ = simulate(
             model, state, constant_inputs=drive, num_steps=steps, dt=DT, record=lambda s: None
         )
         return final
 
-    holder = {"state": model.init_state()}
+    if batch == 1:
+        run = jax.jit(run_one)
+        holder = {"state": model.init_state()}
+    else:
+        run = jax.jit(jax.vmap(run_one, in_axes=(None, 0, 0)))
+        scales = jnp.linspace(0.8, 1.2, batch)[:, None]
+        drive = RecurrentSpikingInputs(current=scales * drive.current)
+        holder = {"state": jax.vmap(lambda _: model.init_state())(jnp.arange(batch))}
 
     def call():
         holder["state"] = run(model, holder["state"], drive)
@@ -140,6 +150,7 @@ def main() -> None:
         help="dynax: run the full STP update on silent steps too (skip_silent_steps=False)",
     )
     parser.add_argument("--steps", type=int, default=500)
+    parser.add_argument("--batch", type=int, default=1, help="dynax: vmap over this many")
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--warmup", type=int, default=2)
     args = parser.parse_args()
@@ -147,10 +158,16 @@ def main() -> None:
     if args.lib == "dynax":
         mode = "jit-every-step" if args.every_step else "jit"
         call, spikes = build_dynax(
-            args.steps, args.resources, args.tau_unit, skip_silent_steps=not args.every_step
+            args.steps,
+            args.resources,
+            args.tau_unit,
+            skip_silent_steps=not args.every_step,
+            batch=args.batch,
         )
     else:
         mode = args.mode or "scan"
+        if args.batch != 1:
+            parser.error("--batch is for dynax (ngclearn's STPDenseSynapse runs batch 1 only)")
         if args.resources != "synapse":
             parser.error("ngclearn's STPDenseSynapse only has per-synapse resources")
         call, spikes = build_ngclearn(args.steps, mode)
@@ -160,7 +177,7 @@ def main() -> None:
     moved = matrix_bytes(N, args.resources, args.lib)
     emit(
         result(
-            f"snn_{args.resources}",
+            f"snn_{args.resources}" + (f"_batch{args.batch}" if args.batch > 1 else ""),
             args.lib,
             mode,
             {
@@ -169,6 +186,7 @@ def main() -> None:
                 "steps": args.steps,
                 "drive": DRIVE,
                 "resources": args.resources,
+                "batch": args.batch,
                 "tau_f_steps": TAU_F_STEPS,
                 "tau_d_steps": TAU_D_STEPS,
                 "tau_unit_of_dynax": args.tau_unit,
