@@ -22,7 +22,7 @@ from ..._validate import (
 )
 from ...integrate import check_integrator, get_integrator
 from ...surrogate import AbstractSurrogate, ArcTan
-from ._spikes import advance_clock, last_spike_times, reset_potential
+from ._spikes import advance_clock, computed_once, last_spike_times, reset_potential
 
 RATE_VOLTAGE_RANGE = (-200.0, 200.0)
 """The rate functions are evaluated at `v` clipped to this range (mV from rest): far
@@ -263,7 +263,7 @@ class HodgkinHuxleyCell(AbstractCell):
         integrator = get_integrator(self.integration_type)
         current = self.resist_m * inputs.j
         y = (state.v, state.n, state.m, state.h)
-        v, n, m, h = integrator(self.vector_field, state.t, y, dt, current)
+        v, n, m, h = computed_once(integrator(self.vector_field, state.t, y, dt, current))
         n, m, h = (jnp.clip(x, 0.0, 1.0) for x in (n, m, h))
         s = self.surrogate(v - self.thr)
         if self.spike_reset:

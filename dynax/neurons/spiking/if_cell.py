@@ -18,7 +18,13 @@ from ..._validate import (
 )
 from ...integrate import check_integrator, get_integrator
 from ...surrogate import AbstractSurrogate
-from ._spikes import advance_clock, last_spike_times, refractory_update, reset_potential
+from ._spikes import (
+    advance_clock,
+    computed_once,
+    last_spike_times,
+    refractory_update,
+    reset_potential,
+)
 from .lif_cell import check_below, check_switch, make_surrogate, unit_param
 
 
@@ -155,7 +161,7 @@ class IFCell(AbstractCell):
         mask = (state.rfr >= self.refract_time).astype(dtype)
         drive = inputs.j * self.resist_m * mask
         integrator = get_integrator(self.integration_type)
-        v = integrator(self.vector_field, state.t, state.v, dt, drive)
+        v = computed_once(integrator(self.vector_field, state.t, state.v, dt, drive))
         s = self.surrogate(v - self.thr)
         rfr = refractory_update(state.rfr, jax.lax.stop_gradient(s), dt)
         v = reset_potential(v, s, self.v_reset)

@@ -22,7 +22,7 @@ from ..._validate import (
 )
 from ...integrate import check_integrator, get_integrator
 from ...surrogate import AbstractSurrogate, ArcTan
-from ._spikes import advance_clock, last_spike_times, reset_potential
+from ._spikes import advance_clock, computed_once, last_spike_times, reset_potential
 
 
 class IzhikevichCellState(eqx.Module):
@@ -194,7 +194,9 @@ class IzhikevichCell(AbstractCell):
         check_time_step(owner, dt)
         integrator = get_integrator(self.integration_type)
         current = self.resist_m * inputs.j
-        v, w = integrator(self.vector_field, state.t, (state.v, state.w), dt, current)
+        v, w = computed_once(
+            integrator(self.vector_field, state.t, (state.v, state.w), dt, current)
+        )
         s = self.surrogate(v - self.v_thr)
         v = reset_potential(v, s, self.v_reset)
         w = w + self.w_reset * jax.lax.stop_gradient(s)

@@ -27,6 +27,7 @@ from ...integrate import check_integrator, get_integrator
 from ...surrogate import AbstractSurrogate, ArcTan, get_surrogate
 from ._spikes import (
     advance_clock,
+    computed_once,
     keep_one_random_spike,
     keep_spike_at_max,
     last_spike_times,
@@ -302,7 +303,7 @@ def lif_family_step(
     mask = (state.rfr >= cell.refract_time).astype(dtype)
     drive = inputs.j * cell.resist_m * mask
     integrator = get_integrator(cell.integration_type)
-    v = integrator(cell.vector_field, state.t, state.v, dt, make_args(drive, theta))
+    v = computed_once(integrator(cell.vector_field, state.t, state.v, dt, make_args(drive, theta)))
     s_raw = cell.surrogate(v - theta)
     switch = jax.lax.stop_gradient(s_raw)
     estimate = cell.surrogate.derivative(v - theta) * ((cell.resist_m * dt) / cell.tau_m)

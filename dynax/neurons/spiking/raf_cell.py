@@ -19,7 +19,7 @@ from ..._validate import (
 )
 from ...integrate import INTEGRATORS, get_integrator
 from ...surrogate import AbstractSurrogate, ArcTan
-from ._spikes import advance_clock, last_spike_times, reset_potential
+from ._spikes import advance_clock, computed_once, last_spike_times, reset_potential
 
 SYMPLECTIC_EULER = "symplectic_euler"
 """The name of the semi-implicit (symplectic) Euler scheme of `RAFCell`: `w` first with the
@@ -217,6 +217,7 @@ class RAFCell(AbstractCell):
         else:
             integrator = get_integrator(self.integration_type)
             v, w = integrator(self.vector_field, state.t, y, dt, current)
+        v, w = computed_once((v, w))
         s = self.surrogate(v - self.thr)
         if self.post_spike_reset:
             v = reset_potential(v, s, self.v_reset)
