@@ -13,6 +13,7 @@ decay per step is τ·dt (375 and 25 at dt = 0.5), the default here (`--tau-unit
 The cost of a step does not depend on these values.
 
     python -m benchmarks.snn --lib dynax --resources synapse|presynaptic [--every-step] [--batch B]
+    python -m benchmarks.snn --lib dynax --resources presynaptic --n 16384   # SNN-large (GPU)
     python -m benchmarks.snn --lib ngclearn --mode run|scan
 """
 
@@ -41,7 +42,12 @@ def matrix_bytes(n: int, resources: str, library: str) -> int:
 
 
 def build_dynax(
-    steps: int, resources: str, tau_unit: str, skip_silent_steps: bool = True, batch: int = 1
+    steps: int,
+    resources: str,
+    tau_unit: str,
+    skip_silent_steps: bool = True,
+    batch: int = 1,
+    n: int = N,
 ):
     """`(call, spikes)`: one call runs `steps` steps; with `batch > 1`, of `jit(vmap(simulate))`
     over `batch` copies of the network with drives spread over ±20 % of `DRIVE`."""
@@ -56,7 +62,7 @@ def build_dynax(
 
     scale = DT if tau_unit == "steps" else 1.0
     recurrent = STPDenseSynapse(
-        (N, N),
+        (n, n),
         weight_init=uniform(0.0, 0.5),
         tau_f=TAU_F_STEPS * scale,
         tau_d=TAU_D_STEPS * scale,
@@ -64,9 +70,9 @@ def build_dynax(
         skip_silent_steps=skip_silent_steps,
         key=jax.random.key(1),
     )
-    cell = AdExCell(N, integration_type="euler")
-    model = RecurrentSpikingNetwork(N, cell=cell, recurrent=recurrent)
-    drive = RecurrentSpikingInputs(current=jnp.full((N,), DRIVE, jnp.float32))
+    cell = AdExCell(n, integration_type="euler")
+    model = RecurrentSpikingNetwork(n, cell=cell, recurrent=recurrent)
+    drive = RecurrentSpikingInputs(current=jnp.full((n,), DRIVE, jnp.float32))
 
     def run_one(model, state, drive):
         final, _ = simulate(
@@ -93,7 +99,7 @@ def build_dynax(
     return call, spikes
 
 
-def build_ngclearn(steps: int, mode: str):
+def build_ngclearn(steps: int, mode: str, n: int = N):
     import jax
     import jax.numpy as jnp
     from ngclearn import Context, MethodProcess
@@ -102,11 +108,11 @@ def build_ngclearn(steps: int, mode: str):
 
     with Context("snn"):
         cell = AdExCell(
-            "z", n_units=N, batch_size=1, integration_type="euler", key=jax.random.PRNGKey(0)
+            "z", n_units=n, batch_size=1, integration_type="euler", key=jax.random.PRNGKey(0)
         )
         W = STPDenseSynapse(
             "W",
-            shape=(N, N),
+            shape=(n, n),
             weight_init=DG.uniform(0.0, 0.5),
             bias_init=DG.constant(DRIVE),  # the constant drive, added to the recurrent current
             tau_f=TAU_F_STEPS,
@@ -150,6 +156,7 @@ def main() -> None:
         help="dynax: run the full STP update on silent steps too (skip_silent_steps=False)",
     )
     parser.add_argument("--steps", type=int, default=500)
+    parser.add_argument("--n", type=int, default=N, help="neurons (SNN-large: 16384)")
     parser.add_argument("--batch", type=int, default=1, help="dynax: vmap over this many")
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--warmup", type=int, default=2)
@@ -163,6 +170,7 @@ def main() -> None:
             args.tau_unit,
             skip_silent_steps=not args.every_step,
             batch=args.batch,
+            n=args.n,
         )
     else:
         mode = args.mode or "scan"
@@ -170,18 +178,18 @@ def main() -> None:
             parser.error("--batch is for dynax (ngclearn's STPDenseSynapse runs batch 1 only)")
         if args.resources != "synapse":
             parser.error("ngclearn's STPDenseSynapse only has per-synapse resources")
-        call, spikes = build_ngclearn(args.steps, mode)
+        call, spikes = build_ngclearn(args.steps, mode, args.n)
     call()
     setup_s = time.perf_counter() - start
     timing = per_step(time_call(call, repeats=args.repeats, warmup=args.warmup), args.steps)
-    moved = matrix_bytes(N, args.resources, args.lib)
+    moved = matrix_bytes(args.n, args.resources, args.lib)
     emit(
         result(
             f"snn_{args.resources}" + (f"_batch{args.batch}" if args.batch > 1 else ""),
             args.lib,
             mode,
             {
-                "n": N,
+                "n": args.n,
                 "dt": DT,
                 "steps": args.steps,
                 "drive": DRIVE,
