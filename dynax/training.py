@@ -19,6 +19,7 @@ from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, PyTree
 from ._validate import check_int
 
 Objective = Callable[[PyTree, PyTree], tuple[Float[Array, ""], PyTree]]
+KeyedObjective = Callable[[PyTree, PyTree, PRNGKeyArray], tuple[Array, PyTree, dict]]
 EpochCallback = Callable[[int, dict[str, float]], None]
 
 
@@ -115,26 +116,123 @@ def fit(
     `epochs`: `"loss"` (the epoch's mean minibatch loss) and every key that `evaluate`
     returns.
     """
-    check_int("fit", "epochs", epochs, minimum=1)
-    check_int("fit", "batch_size", batch_size, minimum=1)
-    n = _num_samples("fit", data)
+    return _fit(
+        model,
+        optimiser,
+        _WithoutKey(objective),
+        data,
+        epochs=epochs,
+        batch_size=batch_size,
+        key=key,
+        keyed=False,
+        filter_spec=filter_spec,
+        grad_scale=None,
+        project=None,
+        evaluate=evaluate,
+        on_epoch=on_epoch,
+    )
+
+
+def fit_keyed(
+    model: PyTree,
+    optimiser: optax.GradientTransformation,
+    objective: KeyedObjective,
+    data: PyTree,
+    *,
+    epochs: int,
+    batch_size: int,
+    key: PRNGKeyArray,
+    filter_spec: Any = eqx.is_inexact_array,
+    grad_scale: PyTree | None = None,
+    project: Callable[[PyTree], PyTree] | None = None,
+    evaluate: Callable[[PyTree], dict[str, ArrayLike]] | None = None,
+    on_epoch: EpochCallback | None = None,
+) -> tuple[PyTree, dict[str, np.ndarray]]:
+    """`fit` for objectives that need randomness (a Poisson encoder): each minibatch gets its
+    own key, `objective(model, batch, key) -> (loss, grads, metrics)`.
+
+    **Arguments:** as `fit`'s, and
+
+    - `key`: epoch i uses `fold_in(key, i)`, split into the shuffling key and one key per
+        minibatch.
+    - `grad_scale`: optional multipliers of the gradients, a pytree shaped like
+        `eqx.filter(model, filter_spec)` whose leaves broadcast against them (arrays: `0.0`
+        freezes a leaf without recompiling, as the learnable-dynamics example does).
+    - `project`: optional `model -> model` applied after every update (e.g. clipping time
+        constants to a range); it should compare equal between calls to reuse the compiled
+        epoch (a module-level function or an `eqx.Module`).
+
+    **Returns:** `(model, history)`: per epoch `"loss"` (mean minibatch loss), the means of
+    the objective's `metrics`, and what `evaluate` returns.
+    """
+    return _fit(
+        model,
+        optimiser,
+        objective,
+        data,
+        epochs=epochs,
+        batch_size=batch_size,
+        key=key,
+        keyed=True,
+        filter_spec=filter_spec,
+        grad_scale=grad_scale,
+        project=project,
+        evaluate=evaluate,
+        on_epoch=on_epoch,
+    )
+
+
+class _WithoutKey(eqx.Module):
+    """A `fit` objective as a `fit_keyed` one (no key, no extra metrics)."""
+
+    objective: Objective
+
+    def __call__(self, model, batch, key):
+        loss, grads = self.objective(model, batch)
+        return loss, grads, {}
+
+
+def _fit(
+    model,
+    optimiser,
+    objective,
+    data,
+    *,
+    epochs,
+    batch_size,
+    key,
+    keyed,
+    filter_spec,
+    grad_scale,
+    project,
+    evaluate,
+    on_epoch,
+):
+    owner = "fit_keyed" if keyed else "fit"
+    check_int(owner, "epochs", epochs, minimum=1)
+    check_int(owner, "batch_size", batch_size, minimum=1)
+    n = _num_samples(owner, data)
     if batch_size > n:
-        raise ValueError(f"fit: `batch_size` ({batch_size}) exceeds the {n} training samples.")
+        raise ValueError(f"{owner}: `batch_size` ({batch_size}) exceeds the {n} training samples.")
     data = jax.tree.map(jnp.asarray, data)
     opt_state = optimiser.init(eqx.filter(model, filter_spec))
     history: dict[str, list[float]] = {}
     for epoch in range(epochs):
-        model, opt_state, loss = _run_epoch(
+        model, opt_state, metrics = _run_epoch(
             model,
             opt_state,
             data,
             jax.random.fold_in(key, epoch),
+            grad_scale,
             optimiser=optimiser,
             objective=objective,
             filter_spec=filter_spec,
             batch_size=batch_size,
+            project=project,
+            keyed=keyed,
         )
-        metrics = {"loss": loss, **(evaluate(model) if evaluate is not None else {})}
+        if evaluate is not None:
+            metrics = {**metrics, **evaluate(model)}
         record_epoch(history, epoch, metrics, on_epoch)
     return model, {name: np.asarray(values) for name, values in history.items()}
 
@@ -154,19 +252,44 @@ def record_epoch(
 
 
 @eqx.filter_jit
-def _run_epoch(model, opt_state, data, key, *, optimiser, objective, filter_spec, batch_size):
+def _run_epoch(
+    model,
+    opt_state,
+    data,
+    key,
+    grad_scale,
+    *,
+    optimiser,
+    objective,
+    filter_spec,
+    batch_size,
+    project,
+    keyed,
+):
     params, static = eqx.partition(model, filter_spec)
+    if keyed:  # the shuffle and one key per minibatch
+        shuffle_key, noise_key = jax.random.split(key)
+    else:
+        shuffle_key, noise_key = key, None
+    batches = minibatches(shuffle_key, data, batch_size)
+    n_batches = jax.tree.leaves(batches)[0].shape[0]
+    keys = None if noise_key is None else jax.random.split(noise_key, n_batches)
 
-    def train_step(carry, batch):
+    def train_step(carry, batch_and_key):
         params, opt_state = carry
+        batch, batch_key = batch_and_key
         model = eqx.combine(params, static)
-        loss, grads = objective(model, batch)
+        loss, grads, metrics = objective(model, batch, batch_key)
+        if grad_scale is not None:
+            grads = eqx.filter(grads, filter_spec)
+            grads = jax.tree.map(lambda g, c: g * c, grads, grad_scale)
         model, opt_state = apply_gradients(model, grads, optimiser, opt_state, filter_spec)
-        return (eqx.filter(model, filter_spec), opt_state), loss
+        if project is not None:
+            model = project(model)
+        return (eqx.filter(model, filter_spec), opt_state), {"loss": loss, **metrics}
 
-    batches = minibatches(key, data, batch_size)
-    (params, opt_state), losses = jax.lax.scan(train_step, (params, opt_state), batches)
-    return eqx.combine(params, static), opt_state, jnp.mean(losses)
+    (params, opt_state), metrics = jax.lax.scan(train_step, (params, opt_state), (batches, keys))
+    return eqx.combine(params, static), opt_state, jax.tree.map(jnp.mean, metrics)
 
 
 def _num_samples(owner: str, data: PyTree) -> int:

@@ -41,8 +41,8 @@ import optax
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from ..datasets import Split
-from ..training import EpochCallback, accuracy
-from .spiking_digits import SpikingClassifier, fit_keyed, make_classifier, readout_trace
+from ..training import EpochCallback, accuracy, fit_keyed
+from .spiking_digits import SpikingClassifier, make_classifier, readout_trace
 
 
 def delayed_recall_inputs(
@@ -141,9 +141,9 @@ _TAUS = ("hidden.tau_m", "readout.tau_m")
 
 
 def gradient_scale(model: SpikingClassifier, train_tau: Collection[str]) -> Any:
-    """Multipliers of the gradients (`fit_keyed`'s `grad_scale`): 1 for the weights, and for
-    the time constants of each population (`"hidden"`, `"readout"`) 1 if it is named in
-    `train_tau`, else 0. Arrays, so that every choice shares one compiled epoch."""
+    """Multipliers of the gradients (`dynax.training.fit_keyed`'s `grad_scale`): 1 for the
+    weights, and for the time constants of each population (`"hidden"`, `"readout"`) 1 if it
+    is named in `train_tau`, else 0. Arrays, so that every choice shares one compiled epoch."""
     if isinstance(train_tau, str) or set(train_tau) - set(POPULATIONS):
         raise ValueError(
             f"`train_tau` must be a collection of names among {POPULATIONS}, got {train_tau!r}."

@@ -11,6 +11,7 @@ import pytest
 from dynax.datasets import load_digits
 from dynax.examples import spiking_digits as sd
 from dynax.neurons.spiking.lif_cell import LIFCell
+from dynax.training import fit_keyed
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,7 @@ def test_trained_model_still_spikes_and_is_deterministic(trained, digits):
 def test_adex_hidden_layer_learns(digits):
     model = sd.make_classifier(n_hidden=64, key=jax.random.key(0), hidden=sd.adex_hidden(64))
     before = model.hidden_in.weights
-    model, history = sd.fit_keyed(
+    model, history = fit_keyed(
         model,
         optax.adam(2e-2),
         sd.CrossEntropy(num_steps=25, dt=1.0),
