@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from support import contract
+from support import hlo as hlo_text
 from support.golden import constructor_kwargs, golden_names, load_golden
 
 from dynax.synapses.stp_dense_synapse import STPDenseSynapse
@@ -390,18 +391,7 @@ def test_skipping_silent_steps_changes_no_derivative(presynaptic):
 
 def _branches_with_a_product(hlo):
     """For the first `conditional` of compiled HLO text: which branches contain a `dot`."""
-    branches = re.search(r"conditional\(.*branch_computations=\{([^}]*)\}", hlo)
-    assert branches is not None, "no conditional in the compiled step"
-    names = [name.strip().lstrip("%") for name in branches.group(1).split(",")]
-    computations = re.split(r"\n(?=%|ENTRY )", hlo)
-    blocks = {block.split(" ")[0].lstrip("%"): block for block in computations}
-
-    def has_product(name):
-        block = blocks[name]
-        callees = re.findall(r"(?:calls|to_apply)=%([\w.\-]+)", block)
-        return " dot(" in block or any(has_product(callee) for callee in callees)
-
-    return sorted(has_product(name) for name in names)
+    return sorted(hlo_text.contains_dot(hlo, name) for name in hlo_text.branches(hlo))
 
 
 def test_a_silent_step_does_not_touch_the_weights():
