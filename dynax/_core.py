@@ -9,22 +9,54 @@ The module holds parameters (array leaves: learnable, per-unit where it makes se
 structure (static fields); the state pytree holds the dynamics, outputs included
 (`state.zF`, `state.s`, ...). A batch is `jax.vmap` over states, inputs and keys with the module
 broadcast (`in_axes=None`).
+
+Fields are declared once (`dynax._fields`); `AbstractCell.__check_init__` validates them all.
+The shapes a cell expects of its inputs and state are the jaxtyping annotations of its
+`Inputs` and `State` classes (`Float[Array, " n"]`: one value per unit), which `check_step`
+enforces at trace time.
 """
 
 import abc
+import dataclasses
+import typing
+from typing import Any, ClassVar, Self
 
 import equinox as eqx
-from jaxtyping import PRNGKeyArray, PyTree
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, PRNGKeyArray, PyTree
 
+from ._fields import validate
 from ._typing import TimeStep
+from ._validate import check_time_step
+
+
+class CellState(eqx.Module):
+    """The base of every cell's state: a pytree of arrays of one sample."""
+
+    def replace(self, **values: Any) -> Self:
+        """This state with `values` in place of those fields, each in the dtype that the
+        field has now (so a step keeps the state's dtypes)."""
+        cast = {
+            name: jnp.asarray(value).astype(jnp.result_type(getattr(self, name)))
+            for name, value in values.items()
+        }
+        return dataclasses.replace(self, **cast)
 
 
 class AbstractCell(eqx.Module):
     """A dynamical unit (or population) advanced by a pure `step`.
 
     Subclasses define two small pytrees, exposed as the class attributes `State` and `Inputs`,
-    and implement `init_state` and `step`. Optional inputs default to `None` ("absent").
+    declare their fields (`dynax._fields`), and implement `init_state` and `step`. Optional
+    inputs default to `None` ("absent").
     """
+
+    State: ClassVar[type]
+    Inputs: ClassVar[type]
+
+    def __check_init__(self):
+        validate(self)
 
     @abc.abstractmethod
     def init_state(self, *, key: PRNGKeyArray | None = None) -> PyTree:
@@ -49,16 +81,121 @@ class AbstractCell(eqx.Module):
         **Returns:** the state at time t + dt, with the structure, shapes and dtypes of `state`.
         """
 
+    def dimensions(self) -> dict[str, int]:
+        """The sizes that the annotations of `State` and `Inputs` name: `n` is the number of
+        units (`n_in`, `n_out` for a synapse)."""
+        names = {"n": "n_units", "n_units": "n_units", "n_in": "n_in", "n_out": "n_out"}
+        return {dim: getattr(self, attr) for dim, attr in names.items() if hasattr(self, attr)}
+
+    def check_step(self, state: PyTree, inputs: PyTree, dt: TimeStep) -> None:
+        """The checks at the start of every `step` (at trace time): `state` is this cell's
+        `State` and `inputs` its `Inputs`, every array of the shape its annotation names, and
+        `dt` a positive real scalar. Raises `ValueError` naming what is wrong."""
+        owner = f"{type(self).__name__}.step"
+        check_time_step(owner, dt)
+        dims = self.dimensions()
+        for what, value, cls in (("inputs", inputs, self.Inputs), ("state", state, self.State)):
+            if not isinstance(value, cls):
+                raise ValueError(
+                    f"{owner}: `{what}` must be {_expected(self, what, cls)}, got {_kind(value)}."
+                )
+            for field in dataclasses.fields(cls):
+                _check_annotated(owner, what, field, getattr(value, field.name), dims)
+
+
+def _expected(cell: AbstractCell, what: str, cls: type) -> str:
+    name = type(cell).__name__
+    if what == "state":
+        return f"a {cls.__name__} (from {name}.init_state() or a previous step)"
+    required = [f.name + "=..." for f in dataclasses.fields(cls) if f.default is not None]
+    return f"{name}.Inputs({', '.join(required)})"
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, jax.Array):
+        return f"an array of shape {value.shape}"
+    return f"a {type(value).__name__}"
+
+
+def _annotated_shapes(annotation: Any, dims: dict[str, int]) -> list[tuple[int, ...]] | None:
+    """The shapes a jaxtyping annotation allows (`Float[Array, " n"] | None` → `[(n,)]`), or
+    None when it names no array (a nested state, a pytree) or a size `dims` does not know."""
+    shapes = []
+    for option in _options(annotation):
+        if option is type(None):
+            continue
+        dim_str = getattr(option, "dim_str", None)
+        if dim_str is None:
+            return None
+        shape = []
+        for name in dim_str.split():
+            if name.isdigit():
+                shape.append(int(name))
+            elif name in dims:
+                shape.append(dims[name])
+            else:
+                return None
+        shapes.append(tuple(shape))
+    return shapes
+
+
+def _options(annotation: Any) -> tuple[Any, ...]:
+    return typing.get_args(annotation) if typing.get_origin(annotation) else (annotation,)
+
+
+def _check_annotated(owner: str, what: str, field: dataclasses.Field, value: Any, dims) -> None:
+    if value is None:
+        if type(None) in _options(field.type):
+            return
+        raise ValueError(f"{owner}: {what} `{field.name}` is required, got None.")
+    shapes = _annotated_shapes(field.type, dims)
+    if shapes is None:
+        return
+    expected = " or ".join(map(str, shapes))
+    if not hasattr(value, "shape") and not isinstance(value, float | int):
+        raise ValueError(
+            f"{owner}: {what} `{field.name}` must be an array of shape {expected}, "
+            f"got {_kind(value)}."
+        )
+    shape = tuple(jnp.shape(value))
+    if shape not in shapes:
+        hint = ""
+        if what == "inputs" and any(len(shape) == len(s) + 1 and shape[1:] == s for s in shapes):
+            hint = " A cell steps one sample: batch it with jax.vmap instead of a leading axis."
+        raise ValueError(
+            f"{owner}: {what.removesuffix('s')} `{field.name}` must have shape {expected}, "
+            f"got shape {shape}.{hint}"
+        )
+
 
 class AbstractSynapse(AbstractCell):
     """A cell that maps presynaptic activity `(n_in,)` to postsynaptic input `(n_out,)`.
 
     Its state carries `outputs`; its weights act as `inputs @ W` with `W` of shape
-    `(n_in, n_out)` (rows presynaptic, columns postsynaptic), as in ngclearn.
+    `(n_in, n_out)` (rows presynaptic, columns postsynaptic), as in ngclearn. Every synapse's
+    forward pass is `transmit(state, inputs, key, dt, *, matvec=jnp.matmul)`, and `step` is
+    `transmit` with the plain product; `matvec(a, W)` computes `a @ W` (a model-parallel
+    network passes `dynax.parallel.gather_matvec(mesh)`).
     """
 
     n_in: eqx.AbstractVar[int]
     n_out: eqx.AbstractVar[int]
+
+    @abc.abstractmethod
+    def transmit(
+        self,
+        state: PyTree,
+        inputs: PyTree,
+        key: PRNGKeyArray | None,
+        dt: TimeStep,
+        *,
+        matvec: typing.Callable[[Array, Array], Array] = jnp.matmul,
+    ) -> PyTree:
+        """One step of the synapse, with the matrix–vector product `matvec(a, W) = a @ W`."""
+
+    def step(self, state: PyTree, inputs: PyTree, key: PRNGKeyArray | None, dt: TimeStep) -> PyTree:
+        """One step of the synapse: `transmit` with the plain matrix product."""
+        return self.transmit(state, inputs, key, dt)
 
 
 def require_key(owner: str, key: PRNGKeyArray | None) -> PRNGKeyArray:

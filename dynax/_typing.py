@@ -14,6 +14,9 @@ Units: TypeAlias = Float[Array, " n"]
 Param: TypeAlias = Float[Array, ""] | Float[Array, " n"]
 """A parameter that is either shared by all units (a scalar) or set per unit."""
 
+OutParam: TypeAlias = Float[Array, ""] | Float[Array, " n_out"]
+"""A synapse's parameter shared by all postsynaptic units (a scalar) or set per unit."""
+
 ParamLike: TypeAlias = float | Float[ArrayLike, ""] | Float[ArrayLike, " n"]
 """What a constructor accepts for a `Param`: a Python float or anything `jnp.asarray` takes."""
 
@@ -30,6 +33,7 @@ __all__ = [
     "Array",
     "ArrayLike",
     "Key",
+    "OutParam",
     "Param",
     "ParamLike",
     "PyTree",

@@ -10,12 +10,15 @@ does; their `fx` carries that derivative as a custom JVP, so `jax.grad` agrees w
 through them too.
 """
 
+import dataclasses
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike
+
+from ._fields import Declaration, declared
 
 _GELU_SCALE = 1.702  # the swish approximation of GELU used by the reference
 _SINE_OMEGA = 30.0  # SIREN's ω₀, fixed in the reference
@@ -200,9 +203,23 @@ def get_activation(name: str) -> Activation:
         raise ValueError(f"Unknown activation {name!r}; the known ones are {known}.") from None
 
 
-def check_activation(owner: str, argument: str, name: str) -> None:
-    """Raises the `ValueError` of `get_activation`, naming the module and argument."""
-    try:
-        get_activation(name)
-    except ValueError as error:
-        raise ValueError(f"{owner}: `{argument}`: {error}") from None
+@dataclasses.dataclass(frozen=True)
+class _ActivationName(Declaration):
+    elementwise: bool = False
+
+    def check(self, owner: str, name: str, value: Any, module: Any) -> None:
+        try:
+            activation = get_activation(value)
+        except ValueError as error:
+            raise ValueError(f"{owner}: `{name}`: {error}") from None
+        if self.elementwise and not activation.elementwise:
+            raise ValueError(
+                f"{owner}: `{name}` must be an elementwise activation (its derivative is one "
+                f"value per unit), got {value!r}."
+            )
+
+
+def activation_name(default: str, *, elementwise: bool = False) -> Any:
+    """The declared field of an activation's name (static), checked to be known, and
+    `elementwise` if asked."""
+    return declared(default, _ActivationName(elementwise=elementwise), static=True)

@@ -39,7 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, PRNGKeyArray
 
-from ._validate import check_finite, check_nonnegative, concrete
+from ._validate import NONNEGATIVE, check_value, concrete
 
 Shape: TypeAlias = int | Sequence[int]
 Initializer: TypeAlias = Callable[..., Array]
@@ -135,7 +135,7 @@ def _check_scalar(owner: str, name: str, value: Any) -> None:
         np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)
     ):
         raise ValueError(f"{owner}: `{name}` must be a real scalar, got {value!r}.")
-    check_finite(owner, name, value)
+    check_value(owner, name, value)
 
 
 def _check_mask(owner: str, name: str, mask: Any) -> Mask | None:
@@ -419,7 +419,7 @@ def gaussian(mean: float = 0.0, std: float = 1.0, **options: Unpack[PostProcessi
     """
     _check_scalar("gaussian", "mean", mean)
     _check_scalar("gaussian", "std", std)
-    check_nonnegative("gaussian", "std", std)
+    check_value("gaussian", "std", std, NONNEGATIVE)
 
     def sample(key, shape, dtype):
         return mean + std * jax.random.normal(key, shape, dtype=dtype)
@@ -446,7 +446,7 @@ def log_gaussian(
     """
     _check_scalar("log_gaussian", "mean", mean)
     _check_scalar("log_gaussian", "sigma", sigma)
-    check_nonnegative("log_gaussian", "sigma", sigma)
+    check_value("log_gaussian", "sigma", sigma, NONNEGATIVE)
 
     def sample(key, shape, dtype):
         return jnp.exp(mean + sigma * jax.random.normal(key, shape, dtype=dtype))

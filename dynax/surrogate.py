@@ -14,12 +14,15 @@ import abc
 import functools
 import math
 import numbers
+from typing import Any
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike
+
+from ._fields import Rejected, resolved
 
 
 def _as_scale(value):
@@ -156,3 +159,21 @@ def get_surrogate(name: str) -> AbstractSurrogate:
     except (KeyError, TypeError):
         known = ", ".join(repr(n) for n in SURROGATES)
         raise ValueError(f"Unknown surrogate {name!r}; the known ones are {known}.") from None
+
+
+def spike_surrogate(default: AbstractSurrogate, **kwargs: Any) -> Any:
+    """The declared surrogate field of a spiking cell: `None` gives `default`, a name of
+    `SURROGATES` that surrogate (default parameters), an `AbstractSurrogate` itself.
+    `kwargs` go to `dynax._fields.resolved` (`argument=`, `init=`)."""
+    allowed = "a dynax.surrogate.AbstractSurrogate or one of " + ", ".join(map(repr, SURROGATES))
+
+    def resolve(value: Any) -> Any:
+        if value is None:
+            return default
+        if isinstance(value, AbstractSurrogate):
+            return value
+        if isinstance(value, str) and value in SURROGATES:
+            return SURROGATES[value]()
+        return Rejected(value, allowed)
+
+    return resolved(default, resolve, **kwargs)

@@ -6,7 +6,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from dynax.activations import ACTIVATIONS, check_activation, get_activation
+from dynax.activations import ACTIVATIONS, get_activation
+from dynax.neurons.graded.rate_cell import RateCell
 
 SMOOTH = ["identity", "tanh", "sigmoid", "silu", "gelu", "telu", "softplus", "sine"]
 KINKED = {"relu": [0.0], "lrelu": [0.0], "relu6": [0.0, 6.0], "elu": [0.0]}
@@ -193,7 +194,7 @@ def test_unknown_name_lists_the_known_ones(bad):
     assert "'tanh'" in str(info.value) and "'bkwta'" in str(info.value)
 
 
-def test_check_activation_names_the_owner_and_argument():
-    check_activation("RateCell", "act_fx", "tanh")
+def test_an_unknown_activation_names_the_owner_and_argument():
+    RateCell(4, 1.0, act_fx="tanh")
     with pytest.raises(ValueError, match=r"RateCell: `act_fx`.*'swish'"):
-        check_activation("RateCell", "act_fx", "swish")
+        RateCell(4, 1.0, act_fx="swish")

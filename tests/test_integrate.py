@@ -13,15 +13,18 @@ import pytest
 
 from dynax.integrate import (
     INTEGRATORS,
-    ORDERS,
-    check_integrator,
+    ButcherTableau,
+    ExplicitRungeKutta,
     euler,
+    exponential_euler,
     get_integrator,
     heun,
     midpoint,
     ralston,
     rk4,
 )
+from dynax.neurons.graded.rate_cell import RateCell
+from dynax.neurons.spiking.lif_cell import LIFCell
 
 EXPECTED_ORDER = {"euler": 1, "midpoint": 2, "heun": 2, "ralston": 2, "rk4": 4}
 
@@ -151,8 +154,8 @@ def test_convergence_order_coupled_tuple_system(name):
 
 
 @pytest.mark.parametrize("name", EXPECTED_ORDER)
-def test_orders_table(name):
-    assert ORDERS[get_integrator(name)] == EXPECTED_ORDER[name]
+def test_each_stepper_carries_its_order(name):
+    assert get_integrator(name).order == EXPECTED_ORDER[name]
 
 
 @pytest.mark.parametrize("name", EXPECTED_ORDER)
@@ -307,8 +310,16 @@ ALIASES = {
     "ralston": "ralston",
     "rk2_ralston": "ralston",
     "rk4": "rk4",
+    "exponential_euler": "exponential_euler",
 }
-FUNCTIONS = {"euler": euler, "midpoint": midpoint, "heun": heun, "ralston": ralston, "rk4": rk4}
+FUNCTIONS = {
+    "euler": euler,
+    "midpoint": midpoint,
+    "heun": heun,
+    "ralston": ralston,
+    "rk4": rk4,
+    "exponential_euler": exponential_euler,
+}
 
 
 @pytest.mark.parametrize("alias", ALIASES)
@@ -328,7 +339,84 @@ def test_unknown_name_lists_the_known_ones(bad):
         assert repr(name) in str(info.value)
 
 
-def test_check_integrator_names_the_owner():
-    check_integrator("RateCell", "rk4")
+def test_an_unknown_integrator_names_the_owner():
+    assert RateCell(4, 1.0, integration_type="rk4").integration_type is rk4
     with pytest.raises(ValueError, match=r"RateCell: `integration_type`.*'heun'"):
-        check_integrator("RateCell", "dopri5")
+        RateCell(4, 1.0, integration_type="dopri5")
+
+
+# ---------------------------------------------------------------- exponential Euler
+
+
+def test_exponential_euler_is_exact_for_linear_dynamics():
+    """dy/dt = a·y + b (per entry, a of both signs and 0) from any y₀ and dt lands on
+    y(dt) = (y₀ + b/a)·e^{a·dt} − b/a (y₀ + b·dt for a = 0), where Euler does not."""
+    a = np.array([-3.0, -0.2, 0.0, 0.7])
+    b = np.array([1.5, -2.0, 0.5, 0.3])
+    y0 = np.array([0.4, 1.0, -1.0, 2.0])
+    with x64():
+        for dt in (0.01, 0.5, 3.0):
+            got = exponential_euler(lambda t, y, args: args[0] * y + args[1], 0.0, y0, dt, (a, b))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                closed = np.where(a != 0, (y0 + b / a) * np.exp(a * dt) - b / a, y0 + b * dt)
+            np.testing.assert_allclose(got, closed, rtol=1e-12, atol=1e-13)
+            assert (
+                np.abs(euler(lambda t, y, args: a * y + b, 0.0, y0, dt, None) - closed).max() > 1e-5
+            )
+
+
+def test_exponential_euler_is_first_order_on_nonlinear_and_coupled_problems():
+    errors = {"scalar": [], "coupled": []}
+    with x64():
+        for n in STEPS[1]:
+            ys, ts = _solve(exponential_euler, _forced_decay, jnp.float64(1.0), T_END, n)
+            errors["scalar"].append(np.abs(ys - _forced_decay_solution(ts)).max())
+            y0 = (jnp.float64(1.0), jnp.float64(0.0))
+            (xs, vs), ts = _solve(exponential_euler, _oscillator, y0, T_END, n)
+            errors["coupled"].append(np.abs(np.stack([xs, vs]) - _oscillator_solution(ts)).max())
+    for kind, errs in errors.items():
+        assert abs(_fitted_order(errs, STEPS[1]) - 1) < 0.15, (kind, errs)
+
+
+def test_lif_with_exponential_euler_is_the_closed_form_at_any_dt():
+    """Below threshold the LIF membrane is linear in v: one exponential-Euler step of any
+    length lands on v_∞ + (v₀ − v_∞)·e^{−g_L·dt/τ_m}."""
+    tau, g, r, j = 20.0, 0.5, 2.0, jnp.array([1.0, 2.0, 3.0])
+    cell = LIFCell(
+        3, tau, resist_m=r, conduct_leak=g, thr=0.0, integration_type="exponential_euler"
+    )
+    v_inf = -65.0 + r * np.asarray(j) / g
+    for dt in (0.1, 5.0, 40.0):
+        new = cell.step(cell.init_state(), LIFCell.Inputs(j), None, dt)
+        want = v_inf + (-65.0 - v_inf) * np.exp(-g * dt / tau)
+        np.testing.assert_allclose(new.v, want, rtol=2e-6)
+
+
+# ---------------------------------------------------------------- a user's own stepper
+
+
+class SSPRK3(ExplicitRungeKutta):
+    """The third-order strong-stability-preserving Runge–Kutta scheme (Shu–Osher), written
+    as a user would, from its tableau."""
+
+    order = 3
+    tableau = ButcherTableau(
+        a=((), (1.0,), (0.25, 0.25)), b=(1 / 6, 1 / 6, 2 / 3), c=(0.0, 1.0, 0.5)
+    )
+
+
+def test_a_users_stepper_needs_no_registry_edit():
+    errors = []
+    with x64():
+        for n in STEPS[4]:
+            ys, ts = _solve(SSPRK3(), _forced_decay, jnp.float64(1.0), T_END, n)
+            errors.append(np.abs(ys - _forced_decay_solution(ts)).max())
+    assert abs(_fitted_order(errors, STEPS[4]) - SSPRK3.order) < 0.15, errors
+    assert "SSPRK3" not in str(INTEGRATORS)
+    cell = LIFCell(3, 10.0, integration_type=SSPRK3())
+    rk = LIFCell(3, 10.0, integration_type="rk4")
+    inputs = LIFCell.Inputs(jnp.array([1.0, 2.0, 3.0]))
+    a = cell.step(cell.init_state(), inputs, None, 0.01)
+    b = rk.step(rk.init_state(), inputs, None, 0.01)
+    np.testing.assert_allclose(a.v, b.v, rtol=1e-6)
+    assert cell.integration_type.order == 3

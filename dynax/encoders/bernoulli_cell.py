@@ -2,30 +2,15 @@
 
 from typing import ClassVar
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import PRNGKeyArray
 
 from .._core import AbstractCell, require_key
+from .._fields import size
 from .._typing import TimeStep
-from .._validate import check_input, check_int, check_time_step
-from ..neurons.spiking._spikes import advance_clock, last_spike_times
-
-
-class BernoulliCellState(eqx.Module):
-    """`outputs`: this step's spikes; `tols`: time of the last spike; `t`: the clock."""
-
-    outputs: Float[Array, " n"]
-    tols: Float[Array, " n"]
-    t: Float[Array, ""]
-
-
-class BernoulliCellInputs(eqx.Module):
-    """`inputs`: the spike probability of each unit for this step (values outside [0, 1]
-    act as 0 or 1)."""
-
-    inputs: Float[Array, " n"]
+from ..neurons.spiking._base import clock
+from ._base import IntensityInputs, SpikeTrainState
 
 
 class BernoulliCell(AbstractCell):
@@ -42,41 +27,34 @@ class BernoulliCell(AbstractCell):
     stepping the flattened batch reproduces it: JAX's threefry bits depend only on the
     flattened index). Callers split keys per step (`dynax.simulate` does).
 
-    Differences from ngclearn 3.2.3: the key is an argument of `step`, not state.
+    **Arguments:**
+
+    - `n_units`: number of units.
+
+    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md`, §7.
     """
 
-    State: ClassVar = BernoulliCellState
-    Inputs: ClassVar = BernoulliCellInputs
+    State: ClassVar = SpikeTrainState
+    Inputs: ClassVar = IntensityInputs
 
-    n_units: int = eqx.field(static=True)
+    n_units: int = size()
 
-    def __init__(self, n_units: int):
-        """**Arguments:**
-
-        - `n_units`: number of units.
-        """
-        check_int(type(self).__name__, "n_units", n_units, minimum=1)
-        self.n_units = n_units
-
-    def init_state(self, *, key: PRNGKeyArray | None = None) -> BernoulliCellState:
+    def init_state(self, *, key: PRNGKeyArray | None = None) -> SpikeTrainState:
         """No spikes, `tols = 0`, `t = 0`."""
-        zeros = jnp.zeros((self.n_units,), jnp.result_type(float))
-        return BernoulliCellState(outputs=zeros, tols=zeros, t=jnp.zeros((), zeros.dtype))
+        return SpikeTrainState.silent(self.n_units, jnp.result_type(float))
 
     def step(
         self,
-        state: BernoulliCellState,
-        inputs: BernoulliCellInputs,
+        state: SpikeTrainState,
+        inputs: IntensityInputs,
         key: PRNGKeyArray | None,
         dt: TimeStep,
-    ) -> BernoulliCellState:
+    ) -> SpikeTrainState:
         """Draws this step's spikes from `key` (required)."""
-        owner = type(self).__name__
-        check_input(owner, "inputs", inputs.inputs, (self.n_units,))
-        check_time_step(owner, dt)
-        key = require_key(owner, key)
+        self.check_step(state, inputs, dt)
+        key = require_key(type(self).__name__, key)
         dtype = state.outputs.dtype
         uniform = jax.random.uniform(key, (self.n_units,), dtype)
         spikes = (uniform < inputs.inputs).astype(dtype)
-        t = advance_clock(state.t, dt)
-        return BernoulliCellState(outputs=spikes, tols=last_spike_times(state.tols, spikes, t), t=t)
+        t, tols = clock(state, spikes, dt)
+        return state.replace(outputs=spikes, tols=tols, t=t)

@@ -2,28 +2,21 @@
 
 from typing import ClassVar
 
-import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._core import AbstractCell
-from .._typing import Param, ParamLike, TimeStep
-from .._validate import (
-    as_param,
-    check_input,
-    check_int,
-    check_nonnegative,
-    check_positive,
-    check_time_step,
-    check_unit_param,
-)
-from ..neurons.spiking._spikes import advance_clock, last_spike_times
+from .._core import AbstractCell, CellState
+from .._fields import parameter, size, switch
+from .._typing import Param, TimeStep
+from .._validate import NONNEGATIVE, POSITIVE, check_input
+from ..neurons.spiking._base import advance_clock, clock
+from ._base import IntensityInputs
 
 EPS = 1e-7
 """The floor on `x − θ` in the logarithmic code (the reference's `eps`)."""
 
 
-class LatencyCellState(eqx.Module):
+class LatencyCellState(CellState):
     """`outputs`: this step's spikes; `tols`: time of the last emitted spike; `mask`: 1 for
     units that have already fired; `targ_sp_times`: the latencies of the current input;
     `t`: the clock."""
@@ -33,12 +26,6 @@ class LatencyCellState(eqx.Module):
     mask: Float[Array, " n"]
     targ_sp_times: Float[Array, " n"]
     t: Float[Array, ""]
-
-
-class LatencyCellInputs(eqx.Module):
-    """`inputs`: the intensities to encode (normally in [0, 1])."""
-
-    inputs: Float[Array, " n"]
 
 
 class LatencyCell(AbstractCell):
@@ -65,72 +52,31 @@ class LatencyCell(AbstractCell):
     latencies are recomputed from the inputs of every step (`targ_sp_times`), so a
     constant input is the intended use; `spike_times` gives them without stepping.
 
-    Differences from ngclearn 3.2.3: the logarithmic mode uses its equations (the reference
-    passes `num_steps` as ε and `normalize` as `num_steps`, defect 19, so that with its
-    defaults every input ≤ θ + 1 gets the same time τ·ln(1 + θ)); normalization uses the
-    maximum over the units of one sample (the reference's is over the whole batch) and
-    `num_steps` steps of length `dt` (the reference's `num_steps − 1` is in time units, the
-    same for `dt = 1`); rounding is to the `dt` grid; `tols` records emitted (not clipped)
-    spikes; the latencies are computed in `step` (no separate `calc_spike_times` call).
+    **Arguments:**
+
+    - `n_units`: number of units.
+    - `tau`: latency time constant τ (> 0).
+    - `threshold`: θ ≥ 0; inputs at or below it get the longest latency.
+    - `first_spike_time`: t₀ ≥ 0, the earliest latency.
+    - `linearize`: linear instead of logarithmic code.
+    - `normalize`: stretch the code so that the latest spike is at `(num_steps − 1)·dt`.
+    - `clip_spikes`: emit no spike for inputs below θ.
+    - `num_steps`: length of the presentation in steps (≥ 1; used by `normalize`).
+
+    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md`, §7.
     """
 
     State: ClassVar = LatencyCellState
-    Inputs: ClassVar = LatencyCellInputs
+    Inputs: ClassVar = IntensityInputs
 
-    tau: Param
-    threshold: Param
-    first_spike_time: Param
-    n_units: int = eqx.field(static=True)
-    linearize: bool = eqx.field(static=True)
-    normalize: bool = eqx.field(static=True)
-    clip_spikes: bool = eqx.field(static=True)
-    num_steps: int = eqx.field(static=True)
-
-    def __init__(
-        self,
-        n_units: int,
-        tau: ParamLike = 1.0,
-        threshold: ParamLike = 0.01,
-        first_spike_time: ParamLike = 0.0,
-        linearize: bool = False,
-        normalize: bool = False,
-        clip_spikes: bool = False,
-        num_steps: int = 1,
-    ):
-        """**Arguments:**
-
-        - `n_units`: number of units.
-        - `tau`: latency time constant τ (> 0).
-        - `threshold`: θ ≥ 0; inputs at or below it get the longest latency.
-        - `first_spike_time`: t₀ ≥ 0, the earliest latency.
-        - `linearize`: linear instead of logarithmic code.
-        - `normalize`: stretch the code so that the latest spike is at `(num_steps − 1)·dt`.
-        - `clip_spikes`: emit no spike for inputs below θ.
-        - `num_steps`: length of the presentation in steps (≥ 1; used by `normalize`).
-        """
-        owner = type(self).__name__
-        check_int(owner, "n_units", n_units, minimum=1)
-        self.n_units = n_units
-        params = {
-            "tau": (tau, check_positive),
-            "threshold": (threshold, check_nonnegative),
-            "first_spike_time": (first_spike_time, check_nonnegative),
-        }
-        for name, (value, check) in params.items():
-            param = as_param(value)
-            check_unit_param(owner, name, param, n_units)
-            check(owner, name, param)
-            setattr(self, name, param)
-        for name, flag in (
-            ("linearize", linearize),
-            ("normalize", normalize),
-            ("clip_spikes", clip_spikes),
-        ):
-            if not isinstance(flag, bool):
-                raise ValueError(f"{owner}: `{name}` must be a bool, got {flag!r}.")
-            setattr(self, name, flag)
-        check_int(owner, "num_steps", num_steps, minimum=1)
-        self.num_steps = num_steps
+    n_units: int = size()
+    tau: Param = parameter(1.0, POSITIVE)
+    threshold: Param = parameter(0.01, NONNEGATIVE)
+    first_spike_time: Param = parameter(0.0, NONNEGATIVE)
+    linearize: bool = switch(False)
+    normalize: bool = switch(False)
+    clip_spikes: bool = switch(False)
+    num_steps: int = size(1)
 
     def init_state(self, *, key: PRNGKeyArray | None = None) -> LatencyCellState:
         """Nothing fired yet: all zeros, `t = 0`."""
@@ -162,25 +108,23 @@ class LatencyCell(AbstractCell):
     def step(
         self,
         state: LatencyCellState,
-        inputs: LatencyCellInputs,
+        inputs: IntensityInputs,
         key: PRNGKeyArray | None,
         dt: TimeStep,
     ) -> LatencyCellState:
         """Emits the spikes due in this step (see the class docstring); `key` is unused."""
-        owner = type(self).__name__
-        check_input(owner, "inputs", inputs.inputs, (self.n_units,))
-        check_time_step(owner, dt)
+        self.check_step(state, inputs, dt)
         dtype = state.outputs.dtype
         times = self.spike_times(inputs.inputs, dt).astype(dtype)
-        t = advance_clock(state.t, dt)
-        due = jnp.round(times / dt) <= jnp.round(t / dt)
+        due = jnp.round(times / dt) <= jnp.round(advance_clock(state.t, dt) / dt)
         spikes = due.astype(dtype) * (1.0 - state.mask)
         outputs = spikes
         if self.clip_spikes:
             outputs = spikes * (inputs.inputs >= self.threshold).astype(dtype)
-        return LatencyCellState(
+        t, tols = clock(state, outputs, dt)
+        return state.replace(
             outputs=outputs,
-            tols=last_spike_times(state.tols, outputs, t),
+            tols=tols,
             mask=jnp.maximum(state.mask, spikes),
             targ_sp_times=times,
             t=t,

@@ -2,39 +2,18 @@
 
 from typing import ClassVar
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._core import AbstractCell, require_key
-from .._typing import Param, ParamLike, TimeStep
-from .._validate import (
-    as_param,
-    check_input,
-    check_int,
-    check_nonnegative,
-    check_time_step,
-    check_unit_param,
-)
-from ..neurons.spiking._spikes import advance_clock, last_spike_times
+from .._fields import parameter, size, switch
+from .._typing import Param, TimeStep
+from .._validate import NONNEGATIVE
+from ..neurons.spiking._base import clock
+from ._base import IntensityInputs, SpikeTrainState
 
 _MS_PER_S = 1000.0
-
-
-class PoissonCellState(eqx.Module):
-    """`outputs`: this step's spikes; `tols`: time of the last spike; `t`: the clock."""
-
-    outputs: Float[Array, " n"]
-    tols: Float[Array, " n"]
-    t: Float[Array, ""]
-
-
-class PoissonCellInputs(eqx.Module):
-    """`inputs`: intensities, normally in [0, 1]; unit i fires at `inputs[i]·target_freq`
-    Hz."""
-
-    inputs: Float[Array, " n"]
 
 
 class PoissonCell(AbstractCell):
@@ -57,38 +36,25 @@ class PoissonCell(AbstractCell):
     input after `(key', sk) = split(key)`, so passing that `sk` reproduces its draw (for a
     batch of B, a cell of `B·n_units` units on the flattened batch does).
 
-    Differences from ngclearn 3.2.3: the key is an argument of `step`, not state; the
-    `max_freq` alias of `target_freq` is not accepted; `exact` is new.
+    **Arguments:**
+
+    - `n_units`: number of units.
+    - `target_freq`: the rate (Hz, ≥ 0) of a unit whose input is 1 (scalar or per unit).
+    - `exact`: use `p = 1 − e^{−λ·dt}` rather than the reference's `p = λ·dt`.
+
+    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md`, §7.
     """
 
-    State: ClassVar = PoissonCellState
-    Inputs: ClassVar = PoissonCellInputs
+    State: ClassVar = SpikeTrainState
+    Inputs: ClassVar = IntensityInputs
 
-    target_freq: Param
-    n_units: int = eqx.field(static=True)
-    exact: bool = eqx.field(static=True)
+    n_units: int = size()
+    target_freq: Param = parameter(63.75, NONNEGATIVE)
+    exact: bool = switch(False)
 
-    def __init__(self, n_units: int, target_freq: ParamLike = 63.75, exact: bool = False):
-        """**Arguments:**
-
-        - `n_units`: number of units.
-        - `target_freq`: the rate (Hz, ≥ 0) of a unit whose input is 1 (scalar or per unit).
-        - `exact`: use `p = 1 − e^{−λ·dt}` rather than the reference's `p = λ·dt`.
-        """
-        owner = type(self).__name__
-        check_int(owner, "n_units", n_units, minimum=1)
-        self.n_units = n_units
-        self.target_freq = as_param(target_freq)
-        check_unit_param(owner, "target_freq", self.target_freq, n_units)
-        check_nonnegative(owner, "target_freq", self.target_freq)
-        if not isinstance(exact, bool):
-            raise ValueError(f"{owner}: `exact` must be a bool, got {exact!r}.")
-        self.exact = exact
-
-    def init_state(self, *, key: PRNGKeyArray | None = None) -> PoissonCellState:
+    def init_state(self, *, key: PRNGKeyArray | None = None) -> SpikeTrainState:
         """No spikes, `tols = 0`, `t = 0`."""
-        zeros = jnp.zeros((self.n_units,), self.target_freq.dtype)
-        return PoissonCellState(outputs=zeros, tols=zeros, t=jnp.zeros((), zeros.dtype))
+        return SpikeTrainState.silent(self.n_units, self.target_freq.dtype)
 
     def spike_probability(self, inputs: Float[Array, " n"], dt: TimeStep) -> Float[Array, " n"]:
         """The probability `p` compared with the uniform sample (not clipped to [0, 1])."""
@@ -99,18 +65,16 @@ class PoissonCell(AbstractCell):
 
     def step(
         self,
-        state: PoissonCellState,
-        inputs: PoissonCellInputs,
+        state: SpikeTrainState,
+        inputs: IntensityInputs,
         key: PRNGKeyArray | None,
         dt: TimeStep,
-    ) -> PoissonCellState:
+    ) -> SpikeTrainState:
         """Draws this step's spikes from `key` (required)."""
-        owner = type(self).__name__
-        check_input(owner, "inputs", inputs.inputs, (self.n_units,))
-        check_time_step(owner, dt)
-        key = require_key(owner, key)
+        self.check_step(state, inputs, dt)
+        key = require_key(type(self).__name__, key)
         dtype = state.outputs.dtype
         uniform = jax.random.uniform(key, (self.n_units,), dtype)
         spikes = (uniform < self.spike_probability(inputs.inputs, dt)).astype(dtype)
-        t = advance_clock(state.t, dt)
-        return PoissonCellState(outputs=spikes, tols=last_spike_times(state.tols, spikes, t), t=t)
+        t, tols = clock(state, spikes, dt)
+        return state.replace(outputs=spikes, tols=tols, t=t)

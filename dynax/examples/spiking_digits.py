@@ -46,9 +46,9 @@ from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, PyTree
 
 from .._core import AbstractCell
 from .._typing import TimeStep
-from .._validate import check_input
 from ..datasets import Split
-from ..encoders.poisson_cell import PoissonCell, PoissonCellState
+from ..encoders._base import SpikeTrainState
+from ..encoders.poisson_cell import PoissonCell
 from ..neurons.graded.rate_cell import RateCell, RateCellState
 from ..neurons.spiking.adex_cell import AdExCell
 from ..neurons.spiking.lif_cell import LIFCell
@@ -65,7 +65,7 @@ class SpikingClassifierState(eqx.Module):
     input spikes), `hidden_in` / `readout_in` (the synapses; `outputs` is the current they
     deliver), `hidden` (spikes `s`, voltages `v`) and `readout` (potentials `z`)."""
 
-    encoder: PoissonCellState | None
+    encoder: SpikeTrainState | None
     hidden_in: DenseSynapseState
     hidden: PyTree
     readout_in: DenseSynapseState
@@ -144,7 +144,7 @@ class SpikingClassifier(AbstractCell):
         dt: TimeStep,
     ) -> SpikingClassifierState:
         """One step of every layer, in order; `key` is needed by the encoder only."""
-        check_input(type(self).__name__, "x", inputs.x, (self.n_in,))
+        self.check_step(state, inputs, dt)
         x = inputs.x
         encoder = None
         if self.encoder is not None:

@@ -1,7 +1,8 @@
-"""PredictiveCodingNetwork: ngclearn's discriminative predictive-coding model as one module."""
+"""PredictiveCodingNetwork: ngclearn's discriminative predictive-coding model as one module,
+its inference and its learning both derived from one energy."""
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import equinox as eqx
 import jax
@@ -9,12 +10,11 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray, PyTree
 
 from .._core import AbstractCell
+from .._fields import checked_size
 from .._typing import ParamLike, TimeStep
-from .._validate import check_input, check_int
-from ..activations import get_activation
+from .._validate import check_input, fail
 from ..neurons.graded.gaussian_error_cell import GaussianErrorCell, GaussianErrorCellState
 from ..neurons.graded.rate_cell import RateCell, RateCellState
-from ..synapses._synapse_helpers import dense_forward
 from ..synapses.dense_synapse import DenseSynapse
 
 
@@ -35,29 +35,34 @@ class PredictiveCodingInputs(eqx.Module):
 
 
 class PredictiveCodingNetwork(AbstractCell):
-    r"""A hierarchy of rate cells and Gaussian error cells with dense synapses.
+    r"""A hierarchy of rate cells and Gaussian error cells with dense synapses, whose inference
+    and learning are the gradients of one energy.
 
-    Layers `0 … L` of sizes `sizes`; layer 0 is the input `x`, layer L the output. Forward
-    synapses `W_l` predict layer l from layer l − 1 and the error cells compare:
+    Layers `0 … L` of sizes `sizes`; layer 0 is the input `x`, layer L the output. The forward
+    synapses `W_l` predict layer l from the output `f(z_{l−1})` of the layer below, and the
+    error cells compare:
 
-    $$μ_l = f(z_{l−1})\,W_l + b_l,\qquad e_l = (z_l − μ_l)/Σ_l,\qquad
-    F = \sum_l \tfrac12 \lVert z_l − μ_l \rVert^2 / Σ_l,$$
+    $$μ_l = f(z_{l−1})\,W_l + b_l,\qquad
+    F = −\sum_l L_l = \sum_l \tfrac12 \lVert z_l − μ_l \rVert^2 / Σ_l,$$
 
-    with `z_0 = x`, `z_L = y` when clamped (else `z_L = μ_L`, so `e_L = 0`). A hidden layer
-    `0 < l < L` is a `RateCell` driven bottom-up by the error above, passed back through the
-    feedback synapse `E_{l+1}` (or `W_{l+1}ᵀ` with `tie_feedback`), and top-down by its own
-    error:
+    with `z_0 = x`, `z_L = y` when clamped (else `z_L = μ_L`: no error). `free_energy` is F,
+    computed by the parts themselves (the synapses' `transmit`, the error cells' `L`), and
+    everything else is its gradient, by `jax.grad`:
 
-    $$τ_m \frac{dz_l}{dt} = f'(z_l) ⊙ (e_{l+1} E_{l+1}) − e_l,$$
+    - inference: a hidden layer `0 < l < L` is a `RateCell` driven by the bottom-up current
+      `j = −∂F/∂f(z_l) = e_{l+1} W_{l+1}ᵀ` (which the cell modulates by `f′(z_l)`) and the
+      top-down pressure `j_td = −∂F/∂z_l = −e_l`; with its default gaussian prior of weight
+      0 this is `τ_m dz_l/dt = −∂F/∂z_l`, gradient descent on F;
+    - learning: `hebbian_gradients` is `∂F/∂W_l = −f(z_{l−1})ᵀ e_l` (and `∂F/∂b_l`), local
+      to each synapse, for optax (`batch_hebbian_gradients` for a batch: the gradient of the
+      batch's F, one matrix product per layer); `hebbian_update` applies one SGD step.
 
-    which, with tied feedback, is gradient descent on the energy F. Updates are synchronous:
-    every layer reads the state at time t. `step` returns the new latents with the errors
-    computed at time t (so `energy(state)` is F at the start of the step).
-
-    Learning is local: `hebbian_gradients` gives ∂F/∂W_l = −f(z_{l−1})ᵀ e_l (and ∂F/∂b_l),
-    a model-shaped pytree for optax (`batch_hebbian_gradients` for a batch: one matrix
-    product per layer); `hebbian_update` applies one SGD step. The same module can also be
-    trained end to end by `jax.grad` through `dynax.simulate`.
+    With `tie_feedback=False` the bottom-up current is the error passed back through separate
+    feedback synapses, `j = e_{l+1} E_{l+1}` (not a gradient of F: feedback alignment).
+    Updates are synchronous: every layer reads the state at time t; `step` returns the new
+    latents with the errors computed at time t (so `energy(state)` is F at the start of the
+    step). The same module can also be trained end to end by `jax.grad` through
+    `dynax.simulate`.
     """
 
     State: ClassVar = PredictiveCodingState
@@ -73,9 +78,9 @@ class PredictiveCodingNetwork(AbstractCell):
         self,
         sizes: Sequence[int],
         *,
-        act_fx: str = "tanh",
+        act_fx: str | Sequence[str] = "tanh",
         tau_m: ParamLike = 10.0,
-        sigma: ParamLike = 1.0,
+        sigma: ParamLike | Sequence[ParamLike] = 1.0,
         weight_init=("uniform", {"low": -0.05, "high": 0.05}),
         bias: bool = True,
         tie_feedback: bool = True,
@@ -85,9 +90,11 @@ class PredictiveCodingNetwork(AbstractCell):
         """**Arguments:**
 
         - `sizes`: `(n_in, n_hidden_1, …, n_out)`, at least three layers.
-        - `act_fx`: the hidden layers' activation f.
+        - `act_fx`: the hidden layers' activation f: one name for all, or one per hidden
+            layer.
         - `tau_m`: the hidden layers' time constant.
-        - `sigma`: the error cells' variance Σ.
+        - `sigma`: the error cells' variance Σ: one for all layers, or a sequence of one per
+            error layer (`len(sizes) − 1`; each a scalar or per unit).
         - `weight_init`: initializer of the forward (and untied feedback) weights.
         - `bias`: whether the forward synapses have biases (initialised to 0).
         - `tie_feedback`: feed errors back through `W_{l+1}ᵀ` (exact energy descent) instead
@@ -97,16 +104,12 @@ class PredictiveCodingNetwork(AbstractCell):
         - `key`: for the initial weights.
         """
         owner = type(self).__name__
-        sizes = tuple(sizes)
-        if len(sizes) < 3:
-            raise ValueError(
-                f"{owner}: `sizes` needs at least three layers (input, hidden, output), "
-                f"got {sizes!r}."
-            )
-        for i, n in enumerate(sizes):
-            check_int(owner, f"sizes[{i}]", n, minimum=1)
-        self.sizes = sizes
+        if isinstance(sizes, str) or not isinstance(sizes, Sequence) or len(sizes) < 3:
+            fail(owner, "sizes", "at least three layers (input, hidden, output)", repr(sizes))
+        self.sizes = tuple(checked_size(owner, f"sizes[{i}]", n) for i, n in enumerate(sizes))
         n_layers = len(sizes) - 1
+        acts = _per_layer(owner, "act_fx", act_fx, n_layers - 1)
+        sigmas = _per_layer(owner, "sigma", sigma, n_layers)
         forward_keys = jax.random.split(key, 2 * n_layers)
         bias_init = ("constant", {"value": 0.0}) if bias else None
         self.forward = tuple(
@@ -131,14 +134,18 @@ class PredictiveCodingNetwork(AbstractCell):
             )
         )
         self.latents = tuple(
-            RateCell(n, tau_m, act_fx=act_fx, integration_type=integration_type)
-            for n in sizes[1:-1]
+            RateCell(n, tau_m, act_fx=act, integration_type=integration_type)
+            for n, act in zip(sizes[1:-1], acts, strict=True)
         )
-        self.errors = tuple(GaussianErrorCell(n, sigma) for n in sizes[1:])
+        self.errors = tuple(GaussianErrorCell(n, s) for n, s in zip(sizes[1:], sigmas, strict=True))
 
     @property
     def tie_feedback(self) -> bool:
         return self.feedback is None
+
+    def dimensions(self) -> dict[str, int]:
+        """`n_in` and `n_out`: the sizes of the input and output layers."""
+        return {"n_in": self.sizes[0], "n_out": self.sizes[-1]}
 
     def init_state(self, *, key: PRNGKeyArray | None = None) -> PredictiveCodingState:
         """Latents and errors at zero."""
@@ -155,30 +162,40 @@ class PredictiveCodingNetwork(AbstractCell):
         activity = x
         for synapse, cell in zip(self.forward[:-1], self.latents, strict=True):
             z = _project(synapse, activity)
-            zf = get_activation(cell.act_fx).fx(z) * cell.output_scale
-            latents.append(RateCellState(z=z, zF=zf))
-            activity = zf
+            latents.append(RateCell.State(z=z, zF=cell.output(z)))
+            activity = latents[-1].zF
         return PredictiveCodingState(
             z=tuple(latents), e=tuple(cell.init_state() for cell in self.errors)
         )
 
     def predict(self, state: PredictiveCodingState, x: Float[Array, " n_in"]) -> Array:
         """The top layer's prediction `μ_L` from the current latents."""
-        return self._predictions(state, x)[-1]
+        return _project(self.forward[-1], state.z[-1].zF if state.z else x)
 
-    def _predictions(self, state: PredictiveCodingState, x: Array) -> list[Array]:
-        below = [x] + [z.zF for z in state.z]
-        return [_project(w, a) for w, a in zip(self.forward, below, strict=True)]
+    def free_energy(
+        self,
+        state: PredictiveCodingState,
+        inputs: PredictiveCodingInputs,
+        *,
+        outputs: tuple[Array, ...] | None = None,
+        targets: tuple[Array, ...] | None = None,
+    ) -> tuple[Float[Array, ""], tuple[GaussianErrorCellState, ...]]:
+        """`(F, errors)`: the energy at `state`'s latents and the error cells' outputs.
 
-    def _errors(
-        self, state: PredictiveCodingState, inputs: PredictiveCodingInputs
-    ) -> tuple[GaussianErrorCellState, ...]:
-        mu = self._predictions(state, inputs.x)
-        targets = [z.z for z in state.z] + [mu[-1] if inputs.y is None else inputs.y]
-        return tuple(
+        `outputs` (the hidden layers' `f(z)`, read by the synapses above them) and `targets`
+        (their `z`, compared with the predictions from below) default to `state`'s; they are
+        separate arguments so that their gradients, the bottom-up current and the top-down
+        pressure of each layer, can be taken apart.
+        """
+        outputs = tuple(z.zF for z in state.z) if outputs is None else outputs
+        targets = tuple(z.z for z in state.z) if targets is None else targets
+        mu = [_project(w, a) for w, a in zip(self.forward, (inputs.x, *outputs), strict=True)]
+        top = mu[-1] if inputs.y is None else inputs.y
+        errors = tuple(
             cell.step(err, GaussianErrorCell.Inputs(mu=m, target=t), None, 1.0)
-            for cell, err, m, t in zip(self.errors, state.e, mu, targets, strict=True)
+            for cell, err, m, t in zip(self.errors, state.e, mu, (*targets, top), strict=True)
         )
+        return -sum(e.L for e in errors), errors
 
     def step(
         self,
@@ -188,24 +205,27 @@ class PredictiveCodingNetwork(AbstractCell):
         dt: TimeStep,
     ) -> PredictiveCodingState:
         """One synchronous inference step (see the class docstring); `key` is unused."""
-        owner = type(self).__name__
-        check_input(owner, "x", inputs.x, (self.sizes[0],))
-        if inputs.y is not None:
-            check_input(owner, "y", inputs.y, (self.sizes[-1],))
-        errors = self._errors(state, inputs)
+        self.check_step(state, inputs, dt)
+        outputs = tuple(z.zF for z in state.z)
+        targets = tuple(z.z for z in state.z)
+        (d_outputs, d_targets), errors = jax.grad(
+            lambda a, z: self.free_energy(state, inputs, outputs=a, targets=z),
+            argnums=(0, 1),
+            has_aux=True,
+        )(outputs, targets)
         latents = []
         for i, cell in enumerate(self.latents):  # hidden layer i + 1
-            above = errors[i + 1].dmu
             if self.feedback is None:
-                bottom_up = above @ _effective(self.forward[i + 1]).T
+                bottom_up = -d_outputs[i]
             else:
-                bottom_up = _project(self.feedback[i], above)
-            drive = RateCell.Inputs(j=bottom_up, j_td=errors[i].dtarget)
+                bottom_up = _project(self.feedback[i], errors[i + 1].dmu)
+            drive = RateCell.Inputs(j=bottom_up, j_td=-d_targets[i])
             latents.append(cell.step(state.z[i], drive, None, dt))
         return PredictiveCodingState(z=tuple(latents), e=errors)
 
     def energy(self, state: PredictiveCodingState) -> Float[Array, ""]:
-        """The energy F = −Σ_l L_l of the errors stored in `state`."""
+        """The energy F = −Σ_l L_l of the errors stored in `state` (by the step that made it:
+        F at the start of that step)."""
         return -sum(e.L for e in state.e)
 
     def hebbian_gradients(
@@ -214,14 +234,8 @@ class PredictiveCodingNetwork(AbstractCell):
         """∂F/∂W_l = −f(z_{l−1})ᵀ e_l and ∂F/∂b_l = −e_l at `state` (local: each synapse sees
         only its presynaptic activity and its error), as a pytree shaped like
         `eqx.filter(model, eqx.is_inexact_array)` with `None` for everything else, ready for
-        an optax optimiser. For a batch use `batch_hebbian_gradients`, not `vmap` of this:
-        that sums outer products elementwise, one `(batch, n_in, n_out)` pass per layer,
-        instead of one matrix product."""
-        errors = self._errors(state, inputs)
-        below = [inputs.x] + [z.zF for z in state.z]
-        return self._local_gradients(
-            [a[None] for a in below], [e.dmu[None] for e in errors], scale=1.0
-        )
+        an optax optimiser. For a batch use `batch_hebbian_gradients`."""
+        return self._forward_gradient(lambda net: net.free_energy(state, inputs)[0])
 
     def batch_hebbian_gradients(
         self,
@@ -232,8 +246,8 @@ class PredictiveCodingNetwork(AbstractCell):
     ) -> PyTree:
         """`hebbian_gradients` of a batch (`states` and `inputs` with a leading batch axis, as
         `vmap(simulate)` returns them), averaged (`reduce="mean"`) or summed (`"sum"`, as
-        ngclearn's Hebbian synapse does) over it: `∂F/∂W_l = −f(Z_{l−1})ᵀ E_l`, one matrix
-        product per layer."""
+        ngclearn's Hebbian synapse does) over it: the gradient of the batch's mean (or total)
+        F, which autodiff computes as one matrix product `−f(Z_{l−1})ᵀ E_l` per layer."""
         owner = f"{type(self).__name__}.batch_hebbian_gradients"
         if reduce not in ("mean", "sum"):
             raise ValueError(f"{owner}: `reduce` must be 'mean' or 'sum', got {reduce!r}.")
@@ -242,23 +256,24 @@ class PredictiveCodingNetwork(AbstractCell):
             raise ValueError(
                 f"{owner}: `inputs.x` must have shape (batch, {self.sizes[0]}), got {x.shape}."
             )
-        errors = jax.vmap(self._errors)(states, inputs)
-        below = [x] + [z.zF for z in states.z]
-        scale = 1.0 / x.shape[0] if reduce == "mean" else 1.0
-        return self._local_gradients(below, [e.dmu for e in errors], scale=scale)
+        combine = jnp.mean if reduce == "mean" else jnp.sum
 
-    def _local_gradients(self, below: list[Array], dmu: list[Array], scale: float) -> PyTree:
-        # `below[l]`, `dmu[l]`: (batch, ·) presynaptic activities and errors of synapse l.
-        grads = jax.tree.map(lambda _: None, eqx.filter(self, eqx.is_inexact_array))
-        for i, synapse in enumerate(self.forward):
-            d_w = -(below[i].T @ dmu[i]) * (scale * synapse.g_conduct_factor)
-            if synapse.mask is not None:
-                d_w = d_w * synapse.mask
-            grads = eqx.tree_at(lambda g, i=i: g.forward[i].weights, grads, d_w, is_leaf=_none)
-            if synapse.biases is not None:
-                d_b = -scale * jnp.sum(dmu[i], axis=0)
-                grads = eqx.tree_at(lambda g, i=i: g.forward[i].biases, grads, d_b, is_leaf=_none)
-        return grads
+        def batch_energy(net):
+            return combine(jax.vmap(lambda s, i: net.free_energy(s, i)[0])(states, inputs))
+
+        return self._forward_gradient(batch_energy)
+
+    def _forward_gradient(self, energy) -> PyTree:
+        # The gradient of `energy(network)` with respect to the forward synapses' weights and
+        # biases alone; `None` for every other leaf.
+        plastic = jax.tree.map(lambda _: False, self)
+        plastic = eqx.tree_at(
+            lambda net: [p for w in net.forward for p in (w.weights, w.biases) if p is not None],
+            plastic,
+            replace_fn=lambda _: True,
+        )
+        params, static = eqx.partition(self, plastic)
+        return jax.grad(lambda p: energy(eqx.combine(p, static)))(params)
 
     def hebbian_update(
         self, state: PredictiveCodingState, inputs: PredictiveCodingInputs, learning_rate: float
@@ -269,21 +284,16 @@ class PredictiveCodingNetwork(AbstractCell):
         return eqx.apply_updates(self, updates)
 
 
-def _none(x) -> bool:
-    return x is None
-
-
-def _effective(synapse: DenseSynapse) -> Array:
-    w = synapse.weights * synapse.g_conduct_factor
-    return w if synapse.mask is None else w * synapse.mask
-
-
 def _project(synapse: DenseSynapse, x: Array) -> Array:
-    """The synapse's instantaneous output for `x` (no delays: the network builds none)."""
-    return dense_forward(
-        x,
-        synapse.weights,
-        mask=synapse.mask,
-        gain=synapse.g_conduct_factor,
-        biases=synapse.biases,
-    )
+    """The synapse's output for presynaptic activity `x` (its public forward pass; the
+    network builds no delays, so the state it starts from does not matter)."""
+    return synapse.transmit(synapse.init_state(), DenseSynapse.Inputs(x), None, 1.0).outputs
+
+
+def _per_layer(owner: str, name: str, value: Any, n: int) -> tuple[Any, ...]:
+    """`value` for each of `n` layers: one value for all, or a sequence of `n`."""
+    if isinstance(value, list | tuple):
+        if len(value) != n:
+            fail(owner, name, f"one value or a sequence of {n} (one per layer)", repr(value))
+        return tuple(value)
+    return (value,) * n

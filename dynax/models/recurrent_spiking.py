@@ -203,6 +203,6 @@ class RecurrentSpikingNetwork(AbstractCell):
         new_cell = self.cell.step(state.cell, cell_inputs, keys[0], dt)
         matvec = jnp.matmul if self.mesh is None else gather_matvec(self.mesh)
         new_recurrent = self.recurrent.transmit(
-            state.recurrent, STPDenseSynapse.Inputs(state.cell.s), dt, matvec=matvec
+            state.recurrent, STPDenseSynapse.Inputs(state.cell.s), None, dt, matvec=matvec
         )
         return RecurrentSpikingState(cell=new_cell, recurrent=new_recurrent, input=new_input)

@@ -23,18 +23,9 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, PRNGKeyArray
 
-from .._validate import (
-    as_param,
-    check_choice,
-    check_finite,
-    check_input,
-    check_positive,
-    check_probability,
-    check_shape,
-    check_unit_param,
-    concrete,
-)
-from ..initializers import as_initializer, constant
+from .._fields import Rejected, to_param
+from .._validate import PROBABILITY, check_shape, check_value, concrete, fail
+from ..initializers import as_initializer
 
 DECAYS = ("linear", "exponential")
 """How a decay over one step is computed: `"linear"` is the reference's Euler factor
@@ -128,9 +119,13 @@ def materialize(
             ) from None
         if not (jnp.issubdtype(array.dtype, jnp.number) or jnp.issubdtype(array.dtype, jnp.bool_)):
             raise ValueError(f"{owner}: `{name}` must hold numbers, got {init!r}.")
-    array = as_param(array)
+        if jnp.issubdtype(array.dtype, jnp.bool_):
+            array = array.astype(jnp.result_type(float))
+    array = to_param(array)
+    if isinstance(array, Rejected):
+        fail(owner, name, array.allowed, repr(init))
     check_shape(owner, name, array, shapes)
-    check_finite(owner, name, array)
+    check_value(owner, name, array)
     return array
 
 
@@ -199,9 +194,11 @@ def build_weights(
     """
     init = default_init if weight_init is None else weight_init
     weights = materialize(owner, "weight_init", init, [shape], keys.weights)
-    p = as_param(p_conn)
+    p = to_param(p_conn)
+    if isinstance(p, Rejected):
+        fail(owner, "p_conn", p.allowed, repr(p_conn))
     check_shape(owner, "p_conn", p, [()])
-    check_probability(owner, "p_conn", p)
+    check_value(owner, "p_conn", p, PROBABILITY)
     full_mask = None
     if mask is not None:
         full_mask = explicit_array(owner, "mask", mask, [shape])
@@ -248,13 +245,11 @@ def dense_forward(
     gate: Array | None = None,
     gain: ArrayLike = 1.0,
     biases: Array | None = None,
+    matvec=jnp.matmul,
 ) -> Array:
-    """`outputs = (x @ (W ⊙ mask)) ⊙ gate · gain + b` for one sample (`x` of shape `(n_in,)`).
-
-    A pure function: plastic synapses that keep `W` elsewhere (e.g. in their state) call it
-    with their own weights. `mask`, `gate` and `biases` may be `None` (absent).
-    """
-    out = x @ effective_weights(weights, mask)
+    """`outputs = (x @ (W ⊙ mask)) ⊙ gate · gain + b` for one sample (`x` of shape `(n_in,)`),
+    with the product `matvec(x, W)`. `mask`, `gate` and `biases` may be `None` (absent)."""
+    out = matvec(x, effective_weights(weights, mask))
     if gate is not None:
         out = out * gate
     out = out * gain
@@ -278,77 +273,3 @@ def delay_line(buffer: Array, head: Array, x: Array, delays: Array) -> tuple[Arr
     delayed = jnp.where(delays == 0, x, past).astype(x.dtype)
     buffer = buffer.at[head].set(x.astype(buffer.dtype))
     return delayed, buffer, jnp.mod(head + 1, depth).astype(head.dtype)
-
-
-# ----------------------------------------------------------------- conductance-based synapses
-
-
-def build_conductance(
-    owner: str,
-    shape: Any,
-    weight_init: Any,
-    g_syn_bar: ArrayLike,
-    syn_rest: ArrayLike | None,
-    g_conduct_factor: ArrayLike,
-    p_conn: ArrayLike,
-    mask: ArrayLike | None,
-    decay: str,
-    key: PRNGKeyArray | None,
-    resist_scale: ArrayLike | None,
-) -> dict[str, Any]:
-    """The fields shared by the Exponential, Alpha and DoubleExp synapses, checked."""
-    n_in, n_out = check_synapse_shape(owner, shape)
-    keys = ConstructionKeys(owner, key)
-    weights, full_mask = build_weights(
-        owner, (n_in, n_out), weight_init, constant(1.0), p_conn, mask, keys
-    )
-    fields: dict[str, Any] = {"n_in": n_in, "n_out": n_out, "weights": weights, "mask": full_mask}
-    gbar = as_param(g_syn_bar)
-    check_unit_param(owner, "g_syn_bar", gbar, n_out)
-    check_finite(owner, "g_syn_bar", gbar)
-    fields["g_syn_bar"] = gbar
-    if syn_rest is None:
-        fields["syn_rest"] = None
-    else:
-        rest = as_param(syn_rest)
-        check_unit_param(owner, "syn_rest", rest, n_out)
-        check_finite(owner, "syn_rest", rest)
-        fields["syn_rest"] = rest
-    gain = as_param(resolve_gain(owner, g_conduct_factor, resist_scale))
-    check_unit_param(owner, "g_conduct_factor", gain, n_out)
-    check_finite(owner, "g_conduct_factor", gain)
-    fields["g_conduct_factor"] = gain
-    check_choice(owner, "decay", decay, DECAYS)
-    fields["decay"] = decay
-    return fields
-
-
-def time_constant(owner: str, name: str, value: ArrayLike, n_out: int) -> Array:
-    """A positive time constant, a scalar or `(n_out,)`."""
-    tau = as_param(value)
-    check_unit_param(owner, name, tau, n_out)
-    check_positive(owner, name, tau)
-    return tau
-
-
-def conductance_drive(owner: str, synapse: Any, inputs: Any) -> Array:
-    """`s @ (W ⊙ M)`: the presynaptic events summed per postsynaptic unit (after the checks
-    of the inputs' shapes)."""
-    check_input(owner, "inputs", inputs.inputs, (synapse.n_in,))
-    if inputs.v is not None:
-        check_input(owner, "v", inputs.v, (synapse.n_out,))
-    elif synapse.syn_rest is not None:
-        raise ValueError(
-            f"{owner}.step: input `v` (the postsynaptic voltage, shape ({synapse.n_out},)) is "
-            "needed when `syn_rest` is set; pass it, or build the synapse with syn_rest=None "
-            "for a current i = −g·g_conduct_factor."
-        )
-    return inputs.inputs @ effective_weights(synapse.weights, synapse.mask)
-
-
-def conductance_current(synapse: Any, g: Array, v: Array | None) -> Array:
-    """`i = −g·g_factor·(v − E_syn)`, or `−g·g_factor` without a reversal potential."""
-    current = -g * synapse.g_conduct_factor
-    if synapse.syn_rest is not None:
-        current = current * (v - synapse.syn_rest)
-    return current

@@ -2,24 +2,21 @@
 spikes (ngclearn's `AlphaSynapse`, which fails to compile in 3.2.3)."""
 
 import math
+from collections.abc import Callable
 from typing import ClassVar
 
-import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from .._core import AbstractSynapse
-from .._typing import TimeStep
-from ._synapse_helpers import (
-    build_conductance,
-    conductance_current,
-    conductance_drive,
-    leak_fraction,
-    time_constant,
-)
+from .._core import CellState
+from .._fields import parameter
+from .._typing import OutParam, TimeStep
+from .._validate import POSITIVE
+from ._conductance import AbstractConductanceSynapse, ConductanceInputs
+from ._synapse_helpers import leak_fraction, resolve_gain
 
 
-class AlphaSynapseState(eqx.Module):
+class AlphaSynapseState(CellState):
     """`h_syn`: the intermediate (rising) variable; `g_syn`: the conductance; `i_syn`: the
     synaptic current; `outputs` (= `i_syn`)."""
 
@@ -29,15 +26,7 @@ class AlphaSynapseState(eqx.Module):
     outputs: Float[Array, " n_out"]
 
 
-class AlphaSynapseInputs(eqx.Module):
-    """`inputs`: presynaptic spikes; `v`: the postsynaptic voltage (needed iff `syn_rest` is
-    set)."""
-
-    inputs: Float[Array, " n_in"]
-    v: Float[Array, " n_out"] | None = None
-
-
-class AlphaSynapse(AbstractSynapse):
+class AlphaSynapse(AbstractConductanceSynapse):
     r"""An alpha-function conductance, the linear system
 
     $$\frac{dh}{dt} = −\frac{h}{τ} + e\,ḡ\sum_k (s_k @ W)\,δ(t − t_k),\qquad
@@ -61,17 +50,7 @@ class AlphaSynapse(AbstractSynapse):
     """
 
     State: ClassVar = AlphaSynapseState
-    Inputs: ClassVar = AlphaSynapseInputs
-
-    weights: Float[Array, "n_in n_out"]
-    mask: Float[Array, "n_in n_out"] | None
-    tau_decay: Float[Array, ""] | Float[Array, " n_out"]
-    g_syn_bar: Float[Array, ""] | Float[Array, " n_out"]
-    syn_rest: Float[Array, ""] | Float[Array, " n_out"] | None
-    g_conduct_factor: Float[Array, ""] | Float[Array, " n_out"]
-    n_in: int = eqx.field(static=True)
-    n_out: int = eqx.field(static=True)
-    decay: str = eqx.field(static=True)
+    tau_decay: OutParam = parameter(constraint=POSITIVE, per="n_out")
 
     def __init__(
         self,
@@ -103,39 +82,31 @@ class AlphaSynapse(AbstractSynapse):
         - `key`: PRNG key, needed only for random weights or `p_conn < 1`.
         - `resist_scale`: deprecated alias of `g_conduct_factor`.
         """
-        owner = type(self).__name__
-        fields = build_conductance(
-            owner,
-            shape,
-            weight_init,
-            g_syn_bar,
-            syn_rest,
-            g_conduct_factor,
-            p_conn,
-            mask,
-            decay,
-            key,
-            resist_scale,
-        )
-        for name, value in fields.items():
-            setattr(self, name, value)
-        self.tau_decay = time_constant(owner, "tau_decay", tau_decay, self.n_out)
+        self.connect(shape, weight_init, p_conn, mask, key)
+        self.tau_decay = tau_decay
+        self.g_syn_bar = g_syn_bar
+        self.syn_rest = syn_rest
+        self.g_conduct_factor = resolve_gain(type(self).__name__, g_conduct_factor, resist_scale)
+        self.decay = decay
 
     def init_state(self, *, key: PRNGKeyArray | None = None) -> AlphaSynapseState:
         """All zeros (the reference's reset)."""
         zeros = jnp.zeros((self.n_out,), self.weights.dtype)
         return AlphaSynapseState(h_syn=zeros, g_syn=zeros, i_syn=zeros, outputs=zeros)
 
-    def step(
+    def transmit(
         self,
         state: AlphaSynapseState,
-        inputs: AlphaSynapseInputs,
+        inputs: ConductanceInputs,
         key: PRNGKeyArray | None,
         dt: TimeStep,
+        *,
+        weights: Float[Array, "n_in n_out"] | None = None,
+        matvec: Callable[[Array, Array], Array] = jnp.matmul,
     ) -> AlphaSynapseState:
         """Advances `h` and `g` by `dt` and computes the current; `key` is unused."""
-        drive = conductance_drive(type(self).__name__, self, inputs)
-        dtype = state.g_syn.dtype
+        self.check_step(state, inputs, dt)
+        drive = self.drive(inputs, weights, matvec)
         h, g = state.h_syn, state.g_syn
         jump = math.e * self.g_syn_bar * drive
         rate = dt / self.tau_decay
@@ -146,10 +117,5 @@ class AlphaSynapse(AbstractSynapse):
             kept = 1.0 - leak_fraction(dt, self.tau_decay, "exponential")
             h_new = h * kept + jump
             g_new = (g + rate * h) * kept
-        current = conductance_current(self, g_new, inputs.v)
-        return AlphaSynapseState(
-            h_syn=h_new.astype(dtype),
-            g_syn=g_new.astype(dtype),
-            i_syn=current.astype(dtype),
-            outputs=current.astype(dtype),
-        )
+        current = self.current(g_new, inputs.v)
+        return state.replace(h_syn=h_new, g_syn=g_new, i_syn=current, outputs=current)

@@ -1,6 +1,7 @@
 """DenseSynapse: a dense synaptic cable `outputs = (x @ (W ⊙ mask)) ⊙ gate · g + b`
 (ngclearn's `DenseSynapse`, also its `StaticSynapse`)."""
 
+from collections.abc import Callable
 from typing import ClassVar
 
 import equinox as eqx
@@ -9,17 +10,10 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray
 
-from .._core import AbstractSynapse, require_key
+from .._core import AbstractSynapse, CellState, require_key
+from .._fields import checked_size, parameter, size
 from .._typing import TimeStep
-from .._validate import (
-    as_param,
-    check_finite,
-    check_input,
-    check_int,
-    check_probability,
-    check_shape,
-    concrete,
-)
+from .._validate import PROBABILITY, check_shape, check_value, concrete
 from ..initializers import uniform
 from ._synapse_helpers import (
     ConstructionKeys,
@@ -32,7 +26,7 @@ from ._synapse_helpers import (
 )
 
 
-class DenseSynapseState(eqx.Module):
+class DenseSynapseState(CellState):
     """`outputs`: the postsynaptic signal; `delayed_inputs`: what crossed the cable this step
     (after delays and stochastic release); `buffer`, `head`: the ring buffer of the last
     `max_delay_steps` inputs (`(0, n_in)` and unused without delays)."""
@@ -66,9 +60,8 @@ class DenseSynapse(AbstractSynapse):
     state as a ring buffer. Stochastic release: each presynaptic unit transmits with its own
     probability `p_release[i]`, a Bernoulli draw per step from `key`.
 
-    The forward pass is reusable: `transmit(state, inputs, key, weights=...)` runs it with
-    other weights (a plastic synapse keeping `W` in its state), and
-    `dynax.synapses._synapse_helpers.dense_forward` / `delay_line` are the pure pieces.
+    The forward pass is reusable: `transmit(state, inputs, key, dt, weights=...)` runs it with
+    other weights (a plastic synapse keeping `W` in its state).
 
     Differences from ngclearn 3.2.3: `p_conn` masks through a kept mask, so learning cannot
     revive a pruned connection (its subclasses pass `p_conn` positionally into
@@ -84,15 +77,15 @@ class DenseSynapse(AbstractSynapse):
     State: ClassVar = DenseSynapseState
     Inputs: ClassVar = DenseSynapseInputs
 
+    n_in: int = size()
+    n_out: int = size()
     weights: Float[Array, "n_in n_out"]
     biases: Float[Array, " n_out"] | Float[Array, ""] | None
-    g_conduct_factor: Float[Array, ""] | Float[Array, " n_out"]
+    g_conduct_factor: Float[Array, ""] | Float[Array, " n_out"] = parameter(per="n_out")
     mask: Float[Array, "n_in n_out"] | None
     p_release: Float[Array, " n_in"] | None
     delays: Int[Array, " n_in"] | None
-    n_in: int = eqx.field(static=True)
-    n_out: int = eqx.field(static=True)
-    max_delay_steps: int = eqx.field(static=True)
+    max_delay_steps: int = size(minimum=0)
 
     def __init__(
         self,
@@ -145,14 +138,14 @@ class DenseSynapse(AbstractSynapse):
             keys,
         )
         self.biases = build_biases(owner, self.n_out, bias_init, keys)
-        gain = as_param(resolve_gain(owner, g_conduct_factor, resist_scale))
-        check_shape(owner, "g_conduct_factor", gain, [(), (self.n_out,)])
-        check_finite(owner, "g_conduct_factor", gain)
-        self.g_conduct_factor = gain
+        self.g_conduct_factor = resolve_gain(owner, g_conduct_factor, resist_scale)
         self.p_release = _release_probabilities(owner, self.n_in, p_release_mean, keys)
-        check_int(owner, "max_delay_steps", max_delay_steps, minimum=0)
-        self.max_delay_steps = int(max_delay_steps)
+        self.max_delay_steps = checked_size(owner, "max_delay_steps", max_delay_steps, minimum=0)
         self.delays = _delays(owner, self.n_in, self.max_delay_steps, delays, keys)
+
+    def dimensions(self) -> dict[str, int]:
+        """`n_in`, `n_out`, and `d = max_delay_steps` (the depth of the delay buffer)."""
+        return {"n_in": self.n_in, "n_out": self.n_out, "d": self.max_delay_steps}
 
     def init_state(self, *, key: PRNGKeyArray | None = None) -> DenseSynapseState:
         """All zeros: no output, an empty delay buffer (the reference's reset)."""
@@ -169,19 +162,19 @@ class DenseSynapse(AbstractSynapse):
         state: DenseSynapseState,
         inputs: DenseSynapseInputs,
         key: PRNGKeyArray | None,
+        dt: TimeStep,
+        *,
         weights: Float[Array, "n_in n_out"] | None = None,
+        matvec: Callable[[Array, Array], Array] = jnp.matmul,
     ) -> DenseSynapseState:
-        """The forward pass (delays, release, `dense_forward`), with `self.weights` or the
-        given `weights` (for a plastic synapse that keeps its weights in its state).
-
-        **Returns:** the new state; `key` is needed only with stochastic release.
-        """
+        """One step of the cable (delays, release, `dense_forward`), with `self.weights` or
+        the given `weights` (a plastic synapse keeping its weights in its state), and the
+        product `matvec(x, W) = x @ W`; `dt` is unused (delays count steps), `key` is needed
+        only with stochastic release."""
+        self.check_step(state, inputs, dt)
         owner = type(self).__name__
-        check_input(owner, "inputs", inputs.inputs, (self.n_in,))
-        if inputs.gate is not None:
-            check_input(owner, "gate", inputs.gate, (self.n_out,))
         w = self.weights if weights is None else weights
-        check_input(owner, "weights", w, (self.n_in, self.n_out))
+        check_shape(f"{owner}.transmit", "weights", w, [(self.n_in, self.n_out)])
         dtype = state.outputs.dtype
         x = inputs.inputs.astype(dtype)
         buffer, head = state.buffer, state.head
@@ -197,32 +190,17 @@ class DenseSynapse(AbstractSynapse):
             gate=inputs.gate,
             gain=self.g_conduct_factor,
             biases=self.biases,
+            matvec=matvec,
         )
-        return DenseSynapseState(
-            outputs=outputs.astype(dtype),
-            delayed_inputs=x,
-            buffer=buffer,
-            head=head,
-        )
-
-    def step(
-        self,
-        state: DenseSynapseState,
-        inputs: DenseSynapseInputs,
-        key: PRNGKeyArray | None,
-        dt: TimeStep,
-    ) -> DenseSynapseState:
-        """One step of the cable (see the class docstring); `dt` is unused (delays count
-        steps), `key` is needed only with stochastic release."""
-        return self.transmit(state, inputs, key)
+        return state.replace(outputs=outputs, delayed_inputs=x, buffer=buffer, head=head)
 
 
 def _release_probabilities(
     owner: str, n_in: int, p_release_mean: ArrayLike, keys: ConstructionKeys
 ) -> Array | None:
-    p = as_param(p_release_mean)
+    p = jnp.asarray(p_release_mean, jnp.result_type(float))
     check_shape(owner, "p_release_mean", p, [(), (n_in,)])
-    check_probability(owner, "p_release_mean", p)
+    check_value(owner, "p_release_mean", p_release_mean, PROBABILITY)
     if p.ndim == 1:
         return p
     value = concrete(p_release_mean)

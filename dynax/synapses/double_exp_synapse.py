@@ -1,25 +1,21 @@
 """DoubleExpSynapse: a difference-of-exponentials conductance with rise and decay time
 constants (ngclearn's `DoubleExpSynapse`, which fails to compile in 3.2.3)."""
 
+from collections.abc import Callable
 from typing import ClassVar
 
-import equinox as eqx
 import jax.numpy as jnp
-import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from .._core import AbstractSynapse
-from .._typing import TimeStep
-from .._validate import concrete
-from ._synapse_helpers import (
-    build_conductance,
-    conductance_current,
-    conductance_drive,
-    time_constant,
-)
+from .._core import CellState
+from .._fields import parameter
+from .._typing import OutParam, TimeStep
+from .._validate import POSITIVE
+from ._conductance import AbstractConductanceSynapse, ConductanceInputs
+from ._synapse_helpers import resolve_gain
 
 
-class DoubleExpSynapseState(eqx.Module):
+class DoubleExpSynapseState(CellState):
     """`h_syn`: the intermediate (rising) variable; `g_syn`: the conductance; `i_syn`: the
     synaptic current; `outputs` (= `i_syn`)."""
 
@@ -29,21 +25,7 @@ class DoubleExpSynapseState(eqx.Module):
     outputs: Float[Array, " n_out"]
 
 
-class DoubleExpSynapseInputs(eqx.Module):
-    """`inputs`: presynaptic spikes; `v`: the postsynaptic voltage (needed iff `syn_rest` is
-    set)."""
-
-    inputs: Float[Array, " n_in"]
-    v: Float[Array, " n_out"] | None = None
-
-
-def peak_time(tau_rise: ArrayLike, tau_decay: ArrayLike) -> Array:
-    """`t* = τ_r τ_d/(τ_d − τ_r)·ln(τ_d/τ_r)`, where `exp(−t/τ_d) − exp(−t/τ_r)` peaks."""
-    tau_rise, tau_decay = jnp.asarray(tau_rise), jnp.asarray(tau_decay)
-    return tau_rise * tau_decay / (tau_decay - tau_rise) * jnp.log(tau_decay / tau_rise)
-
-
-class DoubleExpSynapse(AbstractSynapse):
+class DoubleExpSynapse(AbstractConductanceSynapse):
     r"""A difference-of-exponentials conductance, the linear system
 
     $$\frac{dh}{dt} = −\frac{h}{τ_r} + κ A\,ḡ\sum_k (s_k @ W)\,δ(t − t_k),\qquad
@@ -73,18 +55,13 @@ class DoubleExpSynapse(AbstractSynapse):
     """
 
     State: ClassVar = DoubleExpSynapseState
-    Inputs: ClassVar = DoubleExpSynapseInputs
-
-    weights: Float[Array, "n_in n_out"]
-    mask: Float[Array, "n_in n_out"] | None
-    tau_decay: Float[Array, ""] | Float[Array, " n_out"]
-    tau_rise: Float[Array, ""] | Float[Array, " n_out"]
-    g_syn_bar: Float[Array, ""] | Float[Array, " n_out"]
-    syn_rest: Float[Array, ""] | Float[Array, " n_out"] | None
-    g_conduct_factor: Float[Array, ""] | Float[Array, " n_out"]
-    n_in: int = eqx.field(static=True)
-    n_out: int = eqx.field(static=True)
-    decay: str = eqx.field(static=True)
+    tau_decay: OutParam = parameter(constraint=POSITIVE, per="n_out")
+    tau_rise: OutParam = parameter(
+        constraint=POSITIVE,
+        per="n_out",
+        below="tau_decay",
+        why="For equal time constants use AlphaSynapse.",
+    )
 
     def __init__(
         self,
@@ -117,46 +94,32 @@ class DoubleExpSynapse(AbstractSynapse):
         - `key`: PRNG key, needed only for random weights or `p_conn < 1`.
         - `resist_scale`: deprecated alias of `g_conduct_factor`.
         """
-        owner = type(self).__name__
-        fields = build_conductance(
-            owner,
-            shape,
-            weight_init,
-            g_syn_bar,
-            syn_rest,
-            g_conduct_factor,
-            p_conn,
-            mask,
-            decay,
-            key,
-            resist_scale,
-        )
-        for name, value in fields.items():
-            setattr(self, name, value)
-        self.tau_decay = time_constant(owner, "tau_decay", tau_decay, self.n_out)
-        self.tau_rise = time_constant(owner, "tau_rise", tau_rise, self.n_out)
-        rise, fall = concrete(self.tau_rise), concrete(self.tau_decay)
-        if rise is not None and fall is not None and not np.all(rise < fall):
-            raise ValueError(
-                f"{owner}: `tau_rise` must be < `tau_decay`, got tau_rise={rise.tolist()} and "
-                f"tau_decay={fall.tolist()}. For equal time constants use AlphaSynapse."
-            )
+        self.connect(shape, weight_init, p_conn, mask, key)
+        self.tau_decay = tau_decay
+        self.tau_rise = tau_rise
+        self.g_syn_bar = g_syn_bar
+        self.syn_rest = syn_rest
+        self.g_conduct_factor = resolve_gain(type(self).__name__, g_conduct_factor, resist_scale)
+        self.decay = decay
 
     def init_state(self, *, key: PRNGKeyArray | None = None) -> DoubleExpSynapseState:
         """All zeros (the reference's reset)."""
         zeros = jnp.zeros((self.n_out,), self.weights.dtype)
         return DoubleExpSynapseState(h_syn=zeros, g_syn=zeros, i_syn=zeros, outputs=zeros)
 
-    def step(
+    def transmit(
         self,
         state: DoubleExpSynapseState,
-        inputs: DoubleExpSynapseInputs,
+        inputs: ConductanceInputs,
         key: PRNGKeyArray | None,
         dt: TimeStep,
+        *,
+        weights: Float[Array, "n_in n_out"] | None = None,
+        matvec: Callable[[Array, Array], Array] = jnp.matmul,
     ) -> DoubleExpSynapseState:
         """Advances `h` and `g` by `dt` and computes the current; `key` is unused."""
-        drive = conductance_drive(type(self).__name__, self, inputs)
-        dtype = state.g_syn.dtype
+        self.check_step(state, inputs, dt)
+        drive = self.drive(inputs, weights, matvec)
         h, g = state.h_syn, state.g_syn
         tau_r, tau_d = self.tau_rise, self.tau_decay
         # κ·A = r^(−r/(1−r))/τ_r with r = τ_r/τ_d (the peak of e^{−t/τ_d} − e^{−t/τ_r} is
@@ -172,10 +135,5 @@ class DoubleExpSynapse(AbstractSynapse):
             # (a_d − a_r)/κ written without cancellation: a_d·(1 − exp(−κ·dt))/κ
             h_new = h * a_r + jump
             g_new = g * a_d + h * (a_d * -jnp.expm1(-kappa * dt) / kappa)
-        current = conductance_current(self, g_new, inputs.v)
-        return DoubleExpSynapseState(
-            h_syn=h_new.astype(dtype),
-            g_syn=g_new.astype(dtype),
-            i_syn=current.astype(dtype),
-            outputs=current.astype(dtype),
-        )
+        current = self.current(g_new, inputs.v)
+        return state.replace(h_syn=h_new, g_syn=g_new, i_syn=current, outputs=current)

@@ -1,24 +1,21 @@
 """ExponentialSynapse: a single-exponential conductance driven by presynaptic spikes
 (ngclearn's `ExponentialSynapse`)."""
 
+from collections.abc import Callable
 from typing import ClassVar
 
-import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from .._core import AbstractSynapse
-from .._typing import TimeStep
-from ._synapse_helpers import (
-    build_conductance,
-    conductance_current,
-    conductance_drive,
-    leak_fraction,
-    time_constant,
-)
+from .._core import CellState
+from .._fields import parameter
+from .._typing import OutParam, TimeStep
+from .._validate import POSITIVE
+from ._conductance import AbstractConductanceSynapse, ConductanceInputs
+from ._synapse_helpers import leak_fraction, resolve_gain
 
 
-class ExponentialSynapseState(eqx.Module):
+class ExponentialSynapseState(CellState):
     """`g_syn`: the conductance; `i_syn`: the synaptic current; `outputs` (= `i_syn`)."""
 
     g_syn: Float[Array, " n_out"]
@@ -26,15 +23,7 @@ class ExponentialSynapseState(eqx.Module):
     outputs: Float[Array, " n_out"]
 
 
-class ExponentialSynapseInputs(eqx.Module):
-    """`inputs`: presynaptic spikes; `v`: the postsynaptic voltage (needed iff `syn_rest` is
-    set)."""
-
-    inputs: Float[Array, " n_in"]
-    v: Float[Array, " n_out"] | None = None
-
-
-class ExponentialSynapse(AbstractSynapse):
+class ExponentialSynapse(AbstractConductanceSynapse):
     r"""A conductance that jumps by `ḡ·(s @ W)` at presynaptic spikes and decays with `τ`:
 
     $$g^+ = g − λ g + ḡ\,(s\,@\,(W ⊙ M)),\qquad i = −g^+·g_{factor}·(v − E_{syn}),$$
@@ -52,17 +41,7 @@ class ExponentialSynapse(AbstractSynapse):
     """
 
     State: ClassVar = ExponentialSynapseState
-    Inputs: ClassVar = ExponentialSynapseInputs
-
-    weights: Float[Array, "n_in n_out"]
-    mask: Float[Array, "n_in n_out"] | None
-    tau_decay: Float[Array, ""] | Float[Array, " n_out"]
-    g_syn_bar: Float[Array, ""] | Float[Array, " n_out"]
-    syn_rest: Float[Array, ""] | Float[Array, " n_out"] | None
-    g_conduct_factor: Float[Array, ""] | Float[Array, " n_out"]
-    n_in: int = eqx.field(static=True)
-    n_out: int = eqx.field(static=True)
-    decay: str = eqx.field(static=True)
+    tau_decay: OutParam = parameter(constraint=POSITIVE, per="n_out")
 
     def __init__(
         self,
@@ -94,43 +73,33 @@ class ExponentialSynapse(AbstractSynapse):
         - `key`: PRNG key, needed only for random weights or `p_conn < 1`.
         - `resist_scale`: deprecated alias of `g_conduct_factor`.
         """
-        owner = type(self).__name__
-        fields = build_conductance(
-            owner,
-            shape,
-            weight_init,
-            g_syn_bar,
-            syn_rest,
-            g_conduct_factor,
-            p_conn,
-            mask,
-            decay,
-            key,
-            resist_scale,
-        )
-        for name, value in fields.items():
-            setattr(self, name, value)
-        self.tau_decay = time_constant(owner, "tau_decay", tau_decay, self.n_out)
+        self.connect(shape, weight_init, p_conn, mask, key)
+        self.tau_decay = tau_decay
+        self.g_syn_bar = g_syn_bar
+        self.syn_rest = syn_rest
+        self.g_conduct_factor = resolve_gain(type(self).__name__, g_conduct_factor, resist_scale)
+        self.decay = decay
 
     def init_state(self, *, key: PRNGKeyArray | None = None) -> ExponentialSynapseState:
         """All zeros (the reference's reset)."""
         zeros = jnp.zeros((self.n_out,), self.weights.dtype)
         return ExponentialSynapseState(g_syn=zeros, i_syn=zeros, outputs=zeros)
 
-    def step(
+    def transmit(
         self,
         state: ExponentialSynapseState,
-        inputs: ExponentialSynapseInputs,
+        inputs: ConductanceInputs,
         key: PRNGKeyArray | None,
         dt: TimeStep,
+        *,
+        weights: Float[Array, "n_in n_out"] | None = None,
+        matvec: Callable[[Array, Array], Array] = jnp.matmul,
     ) -> ExponentialSynapseState:
         """Decays `g` over `dt`, adds the spikes' jumps, and computes the current; `key` is
         unused."""
-        drive = conductance_drive(type(self).__name__, self, inputs)
-        dtype = state.g_syn.dtype
+        self.check_step(state, inputs, dt)
         g = state.g_syn
-        g = g - leak_fraction(dt, self.tau_decay, self.decay) * g + self.g_syn_bar * drive
-        current = conductance_current(self, g, inputs.v)
-        return ExponentialSynapseState(
-            g_syn=g.astype(dtype), i_syn=current.astype(dtype), outputs=current.astype(dtype)
-        )
+        jump = self.g_syn_bar * self.drive(inputs, weights, matvec)
+        g = g - leak_fraction(dt, self.tau_decay, self.decay) * g + jump
+        current = self.current(g, inputs.v)
+        return state.replace(g_syn=g, i_syn=current, outputs=current)

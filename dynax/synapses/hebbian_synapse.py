@@ -9,14 +9,8 @@ import jax.numpy as jnp
 import optax
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from .._validate import (
-    as_param,
-    check_finite,
-    check_nonnegative,
-    check_probability,
-    check_shape,
-    concrete,
-)
+from .._fields import Rejected, parameter, switch, to_param
+from .._validate import NONNEGATIVE, PROBABILITY, check_shape, check_value, concrete, fail
 from .dense_synapse import DenseSynapse
 
 PRIORS: dict[str | None, str] = {
@@ -156,11 +150,18 @@ def constrain_weights(
     return weights
 
 
+def _scalar(owner: str, name: str, value: Any, constraint=NONNEGATIVE) -> Array:
+    array = to_param(value)
+    if isinstance(array, Rejected):
+        fail(owner, name, array.allowed, repr(value))
+    check_shape(owner, name, array, [()])
+    check_value(owner, name, array, constraint)
+    return array
+
+
 def _parse_prior(owner: str, prior: Any, w_decay: ArrayLike) -> tuple[str, Array, Array]:
     """`(kind, λ, l1_ratio)` from the reference's `prior` pair and `w_decay` shortcut."""
-    decay = as_param(w_decay)
-    check_shape(owner, "w_decay", decay, [()])
-    check_nonnegative(owner, "w_decay", decay)
+    decay = _scalar(owner, "w_decay", w_decay)
     if not (isinstance(prior, tuple | list) and len(prior) == 2):
         raise ValueError(
             f"{owner}: `prior` must be a pair (name, lambda), e.g. ('l2', 0.01) or "
@@ -172,32 +173,28 @@ def _parse_prior(owner: str, prior: Any, w_decay: ArrayLike) -> tuple[str, Array
         allowed = ", ".join(repr(n) for n in PRIORS if n is not None)
         raise ValueError(f"{owner}: `prior` name must be one of {allowed}, got {name!r}.")
     kind = PRIORS[key]
-    decay_value = concrete(decay)
+    zero = to_param(0.0)
+    decay_value = concrete(w_decay)
     if decay_value is None or float(decay_value) > 0:
         if kind != "none":
             raise ValueError(
                 f"{owner}: pass either `w_decay` (a shortcut for prior=('l2', w_decay)) or "
                 f"`prior`, not both; got w_decay={w_decay!r} and prior={prior!r}."
             )
-        return "l2", decay, as_param(0.0)
+        return "l2", decay, zero
     if kind == "none":  # the reference's ("constant", anything): no penalty
-        return "none", as_param(0.0), as_param(0.0)
+        return "none", zero, zero
     if kind == "l1l2":
         if not (isinstance(value, tuple | list) and len(value) == 2):
             raise ValueError(
                 f"{owner}: `prior` {name!r} takes a pair (lambda, l1_ratio), got {value!r}."
             )
-        lmbda, ratio = as_param(value[0]), as_param(value[1])
-        check_shape(owner, "prior lambda", lmbda, [()])
-        check_shape(owner, "prior l1_ratio", ratio, [()])
-        check_probability(owner, "prior l1_ratio", ratio)
-    else:
-        if isinstance(value, tuple | list):
-            raise ValueError(f"{owner}: `prior` {name!r} takes one lambda, got {value!r}.")
-        lmbda, ratio = as_param(value), as_param(0.0)
-        check_shape(owner, "prior lambda", lmbda, [()])
-    check_nonnegative(owner, "prior lambda", lmbda)
-    return kind, lmbda, ratio
+        lmbda = _scalar(owner, "prior lambda", value[0])
+        ratio = _scalar(owner, "prior l1_ratio", value[1], PROBABILITY)
+        return kind, lmbda, ratio
+    if isinstance(value, tuple | list):
+        raise ValueError(f"{owner}: `prior` {name!r} takes one lambda, got {value!r}.")
+    return kind, _scalar(owner, "prior lambda", value), zero
 
 
 class HebbianSynapse(DenseSynapse):
@@ -258,15 +255,17 @@ class HebbianSynapse(DenseSynapse):
     the prior's λ must be ≥ 0; the optimiser state is returned, not kept in the module.
     """
 
-    eta: Float[Array, ""]
-    w_bound: Float[Array, ""]
-    sign_value: Float[Array, ""]
-    pre_wght: Float[Array, ""] | Float[Array, " n_in"]
-    post_wght: Float[Array, ""] | Float[Array, " n_out"]
+    eta: Float[Array, ""] = parameter(constraint=NONNEGATIVE, per=None)
+    w_bound: Float[Array, ""] = parameter(
+        constraint=NONNEGATIVE, per=None, hint="Use 0 to turn the bound off."
+    )
+    sign_value: Float[Array, ""] = parameter(per=None)
+    pre_wght: Float[Array, ""] | Float[Array, " n_in"] = parameter(per="n_in")
+    post_wght: Float[Array, ""] | Float[Array, " n_out"] = parameter(per="n_out")
     prior_lmbda: Float[Array, ""]
     l1_ratio: Float[Array, ""]
     prior_type: str = eqx.field(static=True)
-    is_nonnegative: bool = eqx.field(static=True)
+    is_nonnegative: bool = switch()
     optim_type: Any = eqx.field(static=True)
 
     def __init__(
@@ -350,25 +349,13 @@ class HebbianSynapse(DenseSynapse):
                 f"optax.GradientTransformation, got {optim_type!r}."
             )
         self.optim_type = optim_type
-        self.eta = as_param(eta)
-        check_shape(owner, "eta", self.eta, [()])
-        check_nonnegative(owner, "eta", self.eta)
-        self.w_bound = as_param(w_bound)
-        check_shape(owner, "w_bound", self.w_bound, [()])
-        check_nonnegative(owner, "w_bound", self.w_bound, hint="Use 0 to turn the bound off.")
-        if not isinstance(is_nonnegative, bool):
-            raise ValueError(f"{owner}: `is_nonnegative` must be a bool, got {is_nonnegative!r}.")
+        self.eta = eta
+        self.w_bound = w_bound
         self.is_nonnegative = is_nonnegative
         self.prior_type, self.prior_lmbda, self.l1_ratio = _parse_prior(owner, prior, w_decay)
-        self.sign_value = as_param(sign_value)
-        check_shape(owner, "sign_value", self.sign_value, [()])
-        check_finite(owner, "sign_value", self.sign_value)
-        self.pre_wght = as_param(pre_wght)
-        check_shape(owner, "pre_wght", self.pre_wght, [(), (self.n_in,)])
-        check_finite(owner, "pre_wght", self.pre_wght)
-        self.post_wght = as_param(post_wght)
-        check_shape(owner, "post_wght", self.post_wght, [(), (self.n_out,)])
-        check_finite(owner, "post_wght", self.post_wght)
+        self.sign_value = sign_value
+        self.pre_wght = pre_wght
+        self.post_wght = post_wght
 
     # ------------------------------------------------------------------ learning
 

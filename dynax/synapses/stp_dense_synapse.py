@@ -10,17 +10,11 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from .._core import AbstractSynapse
+from .._backend import any_in_batch, materialised
+from .._core import AbstractSynapse, CellState
+from .._fields import choice, parameter, size, switch
 from .._typing import TimeStep
-from .._validate import (
-    as_param,
-    check_choice,
-    check_finite,
-    check_input,
-    check_nonnegative,
-    check_probability,
-    check_shape,
-)
+from .._validate import NONNEGATIVE, PROBABILITY, check_shape, check_value
 from ..initializers import uniform
 from ._synapse_helpers import (
     DECAYS,
@@ -35,7 +29,7 @@ from ._synapse_helpers import (
 )
 
 
-class STPDenseSynapseState(eqx.Module):
+class STPDenseSynapseState(CellState):
     """`u`: utilisation (release probability); `x`: available resources; `efficacy`: the
     latched `u⁺·x` of the last spike (the dynamic weight is `W ⊙ efficacy`); `outputs`.
 
@@ -101,18 +95,22 @@ class STPDenseSynapse(AbstractSynapse):
     State: ClassVar = STPDenseSynapseState
     Inputs: ClassVar = STPDenseSynapseInputs
 
+    n_in: int = size()
+    n_out: int = size()
     weights: Float[Array, "n_in n_out"]
     biases: Float[Array, " n_out"] | Float[Array, ""] | None
-    g_conduct_factor: Float[Array, ""] | Float[Array, " n_out"]
+    g_conduct_factor: Float[Array, ""] | Float[Array, " n_out"] = parameter(per="n_out")
     resources: Float[Array, "n_in n_out"] | Float[Array, " n_in"]
-    tau_f: Float[Array, ""] | Float[Array, "n_in n_out"] | Float[Array, " n_in"]
-    tau_d: Float[Array, ""] | Float[Array, "n_in n_out"] | Float[Array, " n_in"]
+    tau_f: Float[Array, ""] | Float[Array, "n_in n_out"] | Float[Array, " n_in"] = parameter(
+        constraint=NONNEGATIVE, per="resources", hint="Use 0 to disable this process."
+    )
+    tau_d: Float[Array, ""] | Float[Array, "n_in n_out"] | Float[Array, " n_in"] = parameter(
+        constraint=NONNEGATIVE, per="resources", hint="Use 0 to disable this process."
+    )
     mask: Float[Array, "n_in n_out"] | None
-    n_in: int = eqx.field(static=True)
-    n_out: int = eqx.field(static=True)
-    presynaptic: bool = eqx.field(static=True)
-    decay: str = eqx.field(static=True)
-    skip_silent_steps: bool = eqx.field(static=True)
+    presynaptic: bool = switch()
+    decay: str = choice("linear", DECAYS)
+    skip_silent_steps: bool = switch()
 
     def __init__(
         self,
@@ -170,15 +168,10 @@ class STPDenseSynapse(AbstractSynapse):
             keys,
         )
         self.biases = build_biases(owner, self.n_out, bias_init, keys)
-        gain = as_param(resolve_gain(owner, g_conduct_factor, resist_scale))
-        check_shape(owner, "g_conduct_factor", gain, [(), (self.n_out,)])
-        check_finite(owner, "g_conduct_factor", gain)
-        self.g_conduct_factor = gain
-
+        self.g_conduct_factor = resolve_gain(owner, g_conduct_factor, resist_scale)
         synapse_shape, pre_shape = (self.n_in, self.n_out), (self.n_in,)
         if presynaptic is None:
-            allowed = [synapse_shape, pre_shape]
-            draw = synapse_shape
+            allowed, draw = [synapse_shape, pre_shape], synapse_shape
         elif isinstance(presynaptic, bool):
             allowed = [pre_shape if presynaptic else synapse_shape]
             draw = allowed[0]
@@ -187,7 +180,7 @@ class STPDenseSynapse(AbstractSynapse):
                 f"{owner}: `presynaptic` must be True, False or None, got {presynaptic!r}."
             )
         init = uniform(0.125, 0.175) if resources_init is None else resources_init
-        resources = materialize(
+        self.resources = materialize(
             owner,
             "resources_init",
             init,
@@ -195,26 +188,11 @@ class STPDenseSynapse(AbstractSynapse):
             lambda what, required=True: keys.extra(2, f"the resources ({what})", required),
             draw_shape=draw,
         )
-        check_probability(owner, "resources_init", resources)
-        self.resources = resources
-        self.presynaptic = resources.ndim == 1
-        for name, value in (("tau_f", tau_f), ("tau_d", tau_d)):
-            tau = as_param(value)
-            check_shape(
-                owner,
-                name,
-                tau,
-                [(), resources.shape],
-                hint="Pass a scalar or one value per entry of `resources`.",
-            )
-            check_nonnegative(owner, name, tau, hint="Use 0 to disable this process.")
-            setattr(self, name, tau)
-        check_choice(owner, "decay", decay, DECAYS)
+        check_value(owner, "resources_init", self.resources, PROBABILITY)
+        self.presynaptic = self.resources.ndim == 1
+        self.tau_f = tau_f
+        self.tau_d = tau_d
         self.decay = decay
-        if not isinstance(skip_silent_steps, bool):
-            raise ValueError(
-                f"{owner}: `skip_silent_steps` must be True or False, got {skip_silent_steps!r}."
-            )
         self.skip_silent_steps = skip_silent_steps
 
     def init_state(self, *, key: PRNGKeyArray | None = None) -> STPDenseSynapseState:
@@ -234,39 +212,30 @@ class STPDenseSynapse(AbstractSynapse):
         efficacy = state.efficacy[:, None] if self.presynaptic else state.efficacy
         return effective_weights(self.weights, self.mask) * efficacy
 
-    def step(
+    def transmit(
         self,
         state: STPDenseSynapseState,
         inputs: STPDenseSynapseInputs,
         key: PRNGKeyArray | None,
         dt: TimeStep,
-    ) -> STPDenseSynapseState:
-        """Advances `u`, `x` and the latched efficacy by `dt`; `key` is unused."""
-        return self.transmit(state, inputs, dt)
-
-    def transmit(
-        self,
-        state: STPDenseSynapseState,
-        inputs: STPDenseSynapseInputs,
-        dt: TimeStep,
         *,
+        weights: Float[Array, "n_in n_out"] | None = None,
         matvec: Callable[[Array, Array], Array] = jnp.matmul,
     ) -> STPDenseSynapseState:
-        """`step` with the matrix–vector product given: `matvec(a, W)` computes `a @ W`.
-
-        A model-parallel network passes `dynax.parallel.gather_matvec(mesh)`, which gathers
-        the presynaptic vector across devices and multiplies it by each device's columns.
-        """
-        owner = type(self).__name__
-        check_input(owner, "inputs", inputs.inputs, (self.n_in,))
+        """Advances `u`, `x` and the latched efficacy by `dt` and transmits the spikes, with
+        `self.weights` or the given `weights` and the product `matvec(a, W) = a @ W` (a
+        model-parallel network passes `dynax.parallel.gather_matvec(mesh)`); `key` is
+        unused."""
+        self.check_step(state, inputs, dt)
+        w = self.weights if weights is None else weights
+        check_shape(f"{type(self).__name__}.transmit", "weights", w, [(self.n_in, self.n_out)])
         s = inputs.inputs.astype(state.u.dtype)
         if self.skip_silent_steps:
-            return _event_driven(self, state, s, dt, matvec)
-        return self._update(state, s, dt, matvec)
+            return _event_driven(self, state, s, dt, w, matvec)
+        return self._update(state, s, dt, w, matvec)
 
-    def _update(self, state, s, dt, matvec) -> STPDenseSynapseState:
+    def _update(self, state, s, dt, weights, matvec) -> STPDenseSynapseState:
         # The full update of the class docstring.
-        dtype = state.u.dtype
         gate = s if self.presynaptic else s[:, None]  # spike s_i gates row i
         u, x, e = state.u, state.x, state.efficacy
         lam_f = leak_fraction(dt, self.tau_f, self.decay)
@@ -274,25 +243,16 @@ class STPDenseSynapse(AbstractSynapse):
         facilitated = u - lam_f * u + self.resources * (1.0 - u) * gate
         u_new = jnp.where(self.tau_f > 0, facilitated, self.resources)
         release = u_new * x * gate
-        # Materialise u⁺ and the release before e⁺ and x⁺ are computed from them: without
-        # this, XLA (of jax 0.12, on CPU) fuses them into both consumers, cannot update x in
-        # place and copies x on every step, silent ones too: 2.5× the silent step at
-        # 1000×1000. The values are unchanged.
-        u_new, release = jax.lax.optimization_barrier((u_new, release))
+        u_new, release = materialised((u_new, release))  # so that x is updated in place
         e_new = release + e * (1.0 - gate)
         depressed = x + lam_d * (1.0 - x) - release
         x_new = jnp.where(self.tau_d > 0, depressed, x)
-        w = effective_weights(self.weights, self.mask)
+        w = effective_weights(weights, self.mask)
         if self.presynaptic:
             outputs = matvec(s * e_new, w)
         else:
             outputs = matvec(s, w * e_new)
-        return STPDenseSynapseState(
-            u=u_new.astype(dtype),
-            x=x_new.astype(dtype),
-            efficacy=e_new.astype(dtype),
-            outputs=self._output(outputs).astype(dtype),
-        )
+        return state.replace(u=u_new, x=x_new, efficacy=e_new, outputs=self._output(outputs))
 
     def _silent(self, state, dt) -> STPDenseSynapseState:
         # `_update` with s = 0, term by term: the spike terms vanish exactly (u, x, e ≥ 0 are
@@ -304,38 +264,20 @@ class STPDenseSynapse(AbstractSynapse):
         u_new = jnp.where(self.tau_f > 0, u - lam_f * u, self.resources)
         x_new = jnp.where(self.tau_d > 0, x + lam_d * (1.0 - x), x)
         outputs = self._output(jnp.zeros((self.n_out,), dtype))
-        return STPDenseSynapseState(
-            u=u_new.astype(dtype),
-            x=x_new.astype(dtype),
-            efficacy=state.efficacy,
-            outputs=outputs.astype(dtype),
-        )
+        return state.replace(u=u_new, x=x_new, outputs=outputs)
 
     def _output(self, current: Array) -> Array:
         current = current * self.g_conduct_factor
         return current if self.biases is None else current + self.biases
 
 
-@jax.custom_batching.custom_vmap
-def _any_spike(s: Array) -> Array:
-    """Whether any presynaptic neuron spikes; under `jax.vmap`, whether any does in the
-    whole batch (one unbatched flag), so that `lax.cond` stays a branch instead of
-    becoming a select that runs both updates for every sample."""
-    return jnp.any(s != 0)
-
-
-@_any_spike.def_vmap
-def _any_spike_in_batch(axis_size, in_batched, s):
-    del axis_size, in_batched
-    return jnp.any(s != 0), False
-
-
-@functools.partial(jax.custom_jvp, nondiff_argnums=(4,))
-def _event_driven(synapse, state, s, dt, matvec):
-    """`synapse._update`, with the silent steps short-cut (same values)."""
+@functools.partial(jax.custom_jvp, nondiff_argnums=(5,))
+def _event_driven(synapse, state, s, dt, weights, matvec):
+    """`synapse._update`, with the silent steps short-cut (same values). The flag is one for
+    a whole batch under `vmap` (`dynax._backend.any_in_batch`), so the branch survives."""
     return jax.lax.cond(
-        _any_spike(s),
-        lambda: synapse._update(state, s, dt, matvec),
+        any_in_batch(s),
+        lambda: synapse._update(state, s, dt, weights, matvec),
         lambda: synapse._silent(state, dt),
     )
 
@@ -344,7 +286,7 @@ def _event_driven(synapse, state, s, dt, matvec):
 def _event_driven_jvp(matvec, primals, tangents):
     # The derivative of the full update, also on silent steps: ∂outputs/∂s = W ⊙ e⁺ there
     # too, which is what a surrogate gradient through the spikes needs.
-    def update(synapse, state, s, dt):
-        return synapse._update(state, s, dt, matvec)
+    def update(synapse, state, s, dt, weights):
+        return synapse._update(state, s, dt, weights, matvec)
 
     return jax.jvp(update, primals, tangents)

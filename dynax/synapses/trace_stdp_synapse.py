@@ -2,23 +2,17 @@
 `TraceSTDPSynapse`), with the rule as pure functions; `OnlineTraceSTDPSynapse` keeps the
 plastic weights in its state to learn at every step of a simulated trajectory."""
 
+from collections.abc import Callable
 from typing import ClassVar
 
 import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray
 
-from .._core import AbstractSynapse
+from .._core import AbstractSynapse, CellState
+from .._fields import parameter, size
 from .._typing import TimeStep
-from .._validate import (
-    as_param,
-    check_finite,
-    check_input,
-    check_nonnegative,
-    check_positive,
-    check_shape,
-    check_time_step,
-)
+from .._validate import NONNEGATIVE, POSITIVE, check_shape
 from ._synapse_helpers import check_synapse_shape, explicit_array
 from .dense_synapse import DenseSynapse, DenseSynapseInputs, DenseSynapseState
 from .hebbian_synapse import _check_batches, as_batch
@@ -133,13 +127,13 @@ class TraceSTDPSynapse(DenseSynapse):
     `w_bound = 0`).
     """
 
-    A_plus: Float[Array, ""]
-    A_minus: Float[Array, ""]
-    eta: Float[Array, ""]
-    mu: Float[Array, ""]
-    pretrace_target: Float[Array, ""]
-    w_bound: Float[Array, ""]
-    tau_w: Float[Array, ""]
+    A_plus: Float[Array, ""] = parameter(constraint=NONNEGATIVE, per=None)
+    A_minus: Float[Array, ""] = parameter(constraint=NONNEGATIVE, per=None)
+    eta: Float[Array, ""] = parameter(constraint=NONNEGATIVE, per=None)
+    mu: Float[Array, ""] = parameter(constraint=NONNEGATIVE, per=None)
+    pretrace_target: Float[Array, ""] = parameter(per=None)
+    w_bound: Float[Array, ""] = parameter(constraint=POSITIVE, per=None)
+    tau_w: Float[Array, ""] = parameter(constraint=NONNEGATIVE, per=None)
 
     def __init__(
         self,
@@ -204,23 +198,13 @@ class TraceSTDPSynapse(DenseSynapse):
             self.weights = self.weights * weight_mask.astype(self.weights.dtype)
         if self.mask is not None:
             self.weights = jnp.where(self.mask != 0, self.weights, jnp.zeros_like(self.weights))
-        for name, value in (
-            ("A_plus", A_plus),
-            ("A_minus", A_minus),
-            ("eta", eta),
-            ("mu", mu),
-            ("tau_w", tau_w),
-        ):
-            array = as_param(value)
-            check_shape(owner, name, array, [()])
-            check_nonnegative(owner, name, array)
-            setattr(self, name, array)
-        self.pretrace_target = as_param(pretrace_target)
-        check_shape(owner, "pretrace_target", self.pretrace_target, [()])
-        check_finite(owner, "pretrace_target", self.pretrace_target)
-        self.w_bound = as_param(w_bound)
-        check_shape(owner, "w_bound", self.w_bound, [()])
-        check_positive(owner, "w_bound", self.w_bound)
+        self.A_plus = A_plus
+        self.A_minus = A_minus
+        self.eta = eta
+        self.mu = mu
+        self.pretrace_target = pretrace_target
+        self.w_bound = w_bound
+        self.tau_w = tau_w
 
     def calc_update(
         self,
@@ -284,7 +268,7 @@ class TraceSTDPSynapse(DenseSynapse):
 # ----------------------------------------------------------------------- online form
 
 
-class OnlineTraceSTDPState(eqx.Module):
+class OnlineTraceSTDPState(CellState):
     """`outputs`: the postsynaptic signal (computed with the weights at the start of the
     step); `weights`: the plastic weights after the step's update; `dWeights`: the step's
     `ΔW`; `delayed_inputs`, `buffer`, `head`: as `DenseSynapseState`."""
@@ -333,8 +317,8 @@ class OnlineTraceSTDPSynapse(AbstractSynapse):
     Inputs: ClassVar = OnlineTraceSTDPInputs
 
     synapse: TraceSTDPSynapse
-    n_in: int = eqx.field(static=True)
-    n_out: int = eqx.field(static=True)
+    n_in: int = size()
+    n_out: int = size()
 
     def __init__(self, synapse: TraceSTDPSynapse):
         if not isinstance(synapse, TraceSTDPSynapse):
@@ -343,6 +327,9 @@ class OnlineTraceSTDPSynapse(AbstractSynapse):
             )
         self.synapse = synapse
         self.n_in, self.n_out = synapse.n_in, synapse.n_out
+
+    def dimensions(self) -> dict[str, int]:
+        return self.synapse.dimensions()
 
     def init_state(self, *, key: PRNGKeyArray | None = None) -> OnlineTraceSTDPState:
         """The synapse's initial weights, `dWeights = 0` and the cable's resting state."""
@@ -356,25 +343,21 @@ class OnlineTraceSTDPSynapse(AbstractSynapse):
             head=cable.head,
         )
 
-    def step(
+    def transmit(
         self,
         state: OnlineTraceSTDPState,
         inputs: OnlineTraceSTDPInputs,
         key: PRNGKeyArray | None,
         dt: TimeStep,
+        *,
+        weights: Float[Array, "n_in n_out"] | None = None,
+        matvec: Callable[[Array, Array], Array] = jnp.matmul,
     ) -> OnlineTraceSTDPState:
-        """Transmits `inputs` with the current weights, then applies one STDP update;
-        `key` is needed only with stochastic release."""
-        owner = type(self).__name__
-        check_time_step(owner, dt)
+        """Transmits `inputs` with the weights of the state (or `weights`), then applies one
+        STDP update to them; `key` is needed only with stochastic release."""
+        self.check_step(state, inputs, dt)
+        weights = state.weights if weights is None else weights
         pre_spike = inputs.inputs if inputs.pre_spike is None else inputs.pre_spike
-        for name, value, size in (
-            ("pre_spike", pre_spike, self.n_in),
-            ("post_spike", inputs.post_spike, self.n_out),
-            ("pre_trace", inputs.pre_trace, self.n_in),
-            ("post_trace", inputs.post_trace, self.n_out),
-        ):
-            check_input(owner, name, value, (size,))
         cable = self.synapse.transmit(
             DenseSynapseState(
                 outputs=state.outputs,
@@ -384,15 +367,16 @@ class OnlineTraceSTDPSynapse(AbstractSynapse):
             ),
             DenseSynapseInputs(inputs=inputs.inputs, gate=inputs.gate),
             key,
-            weights=state.weights,
+            dt,
+            weights=weights,
+            matvec=matvec,
         )
-        rule = eqx.tree_at(lambda s: s.weights, self.synapse, state.weights)
+        rule = eqx.tree_at(lambda s: s.weights, self.synapse, weights)
         dW = rule.calc_update(pre_spike, inputs.post_spike, inputs.pre_trace, inputs.post_trace)
-        weights = rule._next_weights(state.weights, dW, dt)
-        return OnlineTraceSTDPState(
+        return state.replace(
             outputs=cable.outputs,
-            weights=weights.astype(state.weights.dtype),
-            dWeights=dW.astype(state.dWeights.dtype),
+            weights=rule._next_weights(weights, dW, dt),
+            dWeights=dW,
             delayed_inputs=cable.delayed_inputs,
             buffer=cable.buffer,
             head=cable.head,

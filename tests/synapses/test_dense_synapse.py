@@ -220,7 +220,7 @@ def test_transmit_with_other_weights_is_the_forward_pass_of_those_weights():
     }
     a, b = DenseSynapse((N_IN, N_OUT), w1, **kwargs), DenseSynapse((N_IN, N_OUT), w2, **kwargs)
     state, inputs = a.init_state(), DenseSynapse.Inputs(jnp.ones(N_IN))
-    got = a.transmit(state, inputs, None, weights=w2)
+    got = a.transmit(state, inputs, None, 1.0, weights=w2)
     want = b.step(state, inputs, None, 1.0)
     for x, y in zip(jax.tree.leaves(got), jax.tree.leaves(want), strict=True):
         np.testing.assert_array_equal(x, y)

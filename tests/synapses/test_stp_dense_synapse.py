@@ -641,7 +641,7 @@ W = jnp.ones(SHAPE)
                 "resources_init": jnp.full(N_IN, 0.2),
                 "skip_silent_steps": "yes",
             },
-            r"`skip_silent_steps` must be True or False, got 'yes'",
+            r"`skip_silent_steps` must be a bool, got 'yes'",
         ),
     ],
 )

@@ -9,12 +9,13 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from ..._core import AbstractCell
+from ..._core import AbstractCell, CellState
+from ..._fields import number, size, switch
 from ..._typing import TimeStep
-from ..._validate import check_input, check_int, check_range
+from ..._validate import Interval
 
 
-class BernoulliErrorCellState(eqx.Module):
+class BernoulliErrorCellState(CellState):
     """The outputs of the last step: `L` (the log-likelihood, a scalar), `dp` and `dtarget`
     (one value per unit)."""
 
@@ -33,13 +34,6 @@ class BernoulliErrorCellInputs(eqx.Module):
     target: Float[Array, " n"]
     modulator: Float[Array, " n"] | None = None
     mask: Float[Array, " n"] | None = None
-
-
-def _ones_if_none(owner: str, name: str, value, shape, dtype):
-    if value is None:
-        return jnp.ones(shape, dtype)
-    check_input(owner, name, value, shape)
-    return value
 
 
 def _straight_through_clip(x, lower, upper):
@@ -81,29 +75,9 @@ class BernoulliErrorCell(AbstractCell):
     State: ClassVar = BernoulliErrorCellState
     Inputs: ClassVar = BernoulliErrorCellInputs
 
-    n_units: int = eqx.field(static=True)
-    input_logits: bool = eqx.field(static=True)
-    eps: float = eqx.field(static=True)
-
-    def __init__(self, n_units: int, input_logits: bool = False, eps: float = 1e-4):
-        """**Arguments:**
-
-        - `n_units`: number of units.
-        - `input_logits`: `p` holds logits (`q = σ(p)`) instead of probabilities.
-        - `eps`: q is clipped to `[eps, 1 − eps]`, with 0 < eps < 0.5 (the reference's 1e-4).
-        """
-        owner = type(self).__name__
-        check_int(owner, "n_units", n_units, minimum=1)
-        self.n_units = n_units
-        if not isinstance(input_logits, bool):
-            raise ValueError(f"{owner}: `input_logits` must be a bool, got {input_logits!r}.")
-        self.input_logits = input_logits
-        if isinstance(eps, bool) or not isinstance(eps, int | float):
-            raise ValueError(f"{owner}: `eps` must be a float in (0, 0.5), got {eps!r}.")
-        check_range(
-            owner, "eps", eps, lower=0.0, upper=0.5, lower_inclusive=False, upper_inclusive=False
-        )
-        self.eps = float(eps)
+    n_units: int = size()
+    input_logits: bool = switch(False)
+    eps: float = number(1e-4, Interval(0.0, 0.5, False, False))
 
     def init_state(self, *, key: PRNGKeyArray | None = None) -> BernoulliErrorCellState:
         """All zeros (the reference's reset)."""
@@ -119,13 +93,9 @@ class BernoulliErrorCell(AbstractCell):
     ) -> BernoulliErrorCellState:
         """The log-likelihood and derivatives of this step (see the class docstring);
         `state`'s values, `key` and `dt` are unused."""
-        owner = type(self).__name__
-        shape = (self.n_units,)
-        dtype = state.dp.dtype
-        check_input(owner, "p", inputs.p, shape)
-        check_input(owner, "target", inputs.target, shape)
-        modulator = _ones_if_none(owner, "modulator", inputs.modulator, shape, dtype)
-        mask = _ones_if_none(owner, "mask", inputs.mask, shape, dtype)
+        self.check_step(state, inputs, dt)
+        modulator = 1.0 if inputs.modulator is None else inputs.modulator
+        mask = 1.0 if inputs.mask is None else inputs.mask
         x = inputs.target
         if self.input_logits:
             bound = math.log((1.0 - self.eps) / self.eps)  # logit(1 − eps)
@@ -139,8 +109,4 @@ class BernoulliErrorCell(AbstractCell):
             grad_p = x / q - (1.0 - x) / (1.0 - q)
         loss = jnp.sum(mask * (x * log_q + (1.0 - x) * log_1mq))
         gain = modulator * mask
-        return BernoulliErrorCellState(
-            L=loss.astype(state.L.dtype),
-            dp=(gain * grad_p).astype(dtype),
-            dtarget=(gain * (log_q - log_1mq)).astype(dtype),
-        )
+        return state.replace(L=loss, dp=gain * grad_p, dtarget=gain * (log_q - log_1mq))

@@ -6,12 +6,13 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from ..._core import AbstractCell
-from ..._typing import Param, ParamLike, TimeStep
-from ..._validate import as_param, check_input, check_int, check_positive, check_unit_param
+from ..._core import AbstractCell, CellState
+from ..._fields import parameter, size
+from ..._typing import Param, TimeStep
+from ..._validate import POSITIVE
 
 
-class GaussianErrorCellState(eqx.Module):
+class GaussianErrorCellState(CellState):
     """The outputs of the last step: `L` (the log-likelihood, a scalar), `dmu`, `dtarget`
     (one value per unit) and `dSigma` (the shape of `sigma`: a scalar or one per unit)."""
 
@@ -30,13 +31,6 @@ class GaussianErrorCellInputs(eqx.Module):
     target: Float[Array, " n"]
     modulator: Float[Array, " n"] | None = None
     mask: Float[Array, " n"] | None = None
-
-
-def _ones_if_none(owner: str, name: str, value, shape, dtype):
-    if value is None:
-        return jnp.ones(shape, dtype)
-    check_input(owner, name, value, shape)
-    return value
 
 
 class GaussianErrorCell(AbstractCell):
@@ -73,22 +67,8 @@ class GaussianErrorCell(AbstractCell):
     State: ClassVar = GaussianErrorCellState
     Inputs: ClassVar = GaussianErrorCellInputs
 
-    sigma: Param
-    n_units: int = eqx.field(static=True)
-
-    def __init__(self, n_units: int, sigma: ParamLike = 1.0):
-        """**Arguments:**
-
-        - `n_units`: number of units.
-        - `sigma`: the variance Σ > 0 (not the standard deviation), a scalar shared by all
-            units or one value per unit.
-        """
-        owner = type(self).__name__
-        check_int(owner, "n_units", n_units, minimum=1)
-        self.n_units = n_units
-        self.sigma = as_param(sigma)
-        check_unit_param(owner, "sigma", self.sigma, n_units)
-        check_positive(owner, "sigma", self.sigma)
+    n_units: int = size()
+    sigma: Param = parameter(1.0, POSITIVE)
 
     def init_state(self, *, key: PRNGKeyArray | None = None) -> GaussianErrorCellState:
         """All zeros (the reference's reset)."""
@@ -107,13 +87,9 @@ class GaussianErrorCell(AbstractCell):
     ) -> GaussianErrorCellState:
         """The error, log-likelihood and derivatives of this step (see the class docstring);
         `state`'s values, `key` and `dt` are unused."""
-        owner = type(self).__name__
-        shape = (self.n_units,)
-        dtype = state.dmu.dtype
-        check_input(owner, "mu", inputs.mu, shape)
-        check_input(owner, "target", inputs.target, shape)
-        modulator = _ones_if_none(owner, "modulator", inputs.modulator, shape, dtype)
-        mask = _ones_if_none(owner, "mask", inputs.mask, shape, dtype)
+        self.check_step(state, inputs, dt)
+        modulator = 1.0 if inputs.modulator is None else inputs.modulator
+        mask = 1.0 if inputs.mask is None else inputs.mask
         sigma = self.sigma
         e = inputs.target - inputs.mu
         loss = -0.5 * jnp.sum(mask * jnp.square(e) / sigma)
@@ -121,9 +97,4 @@ class GaussianErrorCell(AbstractCell):
         d_sigma = modulator * mask * 0.5 * (jnp.square(e / sigma) - 1.0 / sigma)
         if sigma.ndim == 0:
             d_sigma = jnp.sum(d_sigma)
-        return GaussianErrorCellState(
-            L=loss.astype(state.L.dtype),
-            dmu=dmu.astype(dtype),
-            dtarget=(-dmu).astype(dtype),
-            dSigma=d_sigma.astype(state.dSigma.dtype),
-        )
+        return state.replace(L=loss, dmu=dmu, dtarget=-dmu, dSigma=d_sigma)

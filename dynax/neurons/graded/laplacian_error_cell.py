@@ -7,12 +7,13 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from ..._core import AbstractCell
-from ..._typing import Param, ParamLike, TimeStep
-from ..._validate import as_param, check_input, check_int, check_positive, check_unit_param
+from ..._core import AbstractCell, CellState
+from ..._fields import parameter, size
+from ..._typing import Param, TimeStep
+from ..._validate import POSITIVE
 
 
-class LaplacianErrorCellState(eqx.Module):
+class LaplacianErrorCellState(CellState):
     """The outputs of the last step: `L` (the log-likelihood, a scalar), `dshift`, `dtarget`
     (one value per unit) and `dScale` (the shape of `scale`: a scalar or one per unit)."""
 
@@ -31,13 +32,6 @@ class LaplacianErrorCellInputs(eqx.Module):
     target: Float[Array, " n"]
     modulator: Float[Array, " n"] | None = None
     mask: Float[Array, " n"] | None = None
-
-
-def _ones_if_none(owner: str, name: str, value, shape, dtype):
-    if value is None:
-        return jnp.ones(shape, dtype)
-    check_input(owner, name, value, shape)
-    return value
 
 
 class LaplacianErrorCell(AbstractCell):
@@ -77,22 +71,8 @@ class LaplacianErrorCell(AbstractCell):
     State: ClassVar = LaplacianErrorCellState
     Inputs: ClassVar = LaplacianErrorCellInputs
 
-    scale: Param
-    n_units: int = eqx.field(static=True)
-
-    def __init__(self, n_units: int, scale: ParamLike = 1.0):
-        """**Arguments:**
-
-        - `n_units`: number of units.
-        - `scale`: the scale b > 0 of the Laplace density, a scalar shared by all units or
-            one value per unit.
-        """
-        owner = type(self).__name__
-        check_int(owner, "n_units", n_units, minimum=1)
-        self.n_units = n_units
-        self.scale = as_param(scale)
-        check_unit_param(owner, "scale", self.scale, n_units)
-        check_positive(owner, "scale", self.scale)
+    n_units: int = size()
+    scale: Param = parameter(1.0, POSITIVE)
 
     def init_state(self, *, key: PRNGKeyArray | None = None) -> LaplacianErrorCellState:
         """All zeros (the reference's reset)."""
@@ -111,13 +91,9 @@ class LaplacianErrorCell(AbstractCell):
     ) -> LaplacianErrorCellState:
         """The error, log-likelihood and derivatives of this step (see the class docstring);
         `state`'s values, `key` and `dt` are unused."""
-        owner = type(self).__name__
-        shape = (self.n_units,)
-        dtype = state.dshift.dtype
-        check_input(owner, "shift", inputs.shift, shape)
-        check_input(owner, "target", inputs.target, shape)
-        modulator = _ones_if_none(owner, "modulator", inputs.modulator, shape, dtype)
-        mask = _ones_if_none(owner, "mask", inputs.mask, shape, dtype)
+        self.check_step(state, inputs, dt)
+        modulator = 1.0 if inputs.modulator is None else inputs.modulator
+        mask = 1.0 if inputs.mask is None else inputs.mask
         scale = self.scale
         e = inputs.target - inputs.shift
         s = jnp.sign(e)
@@ -128,9 +104,4 @@ class LaplacianErrorCell(AbstractCell):
         d_scale = modulator * mask * (abs_e / jnp.square(scale) - 1.0 / scale)
         if scale.ndim == 0:
             d_scale = jnp.sum(d_scale)
-        return LaplacianErrorCellState(
-            L=loss.astype(state.L.dtype),
-            dshift=dshift.astype(dtype),
-            dtarget=(-dshift).astype(dtype),
-            dScale=d_scale.astype(state.dScale.dtype),
-        )
+        return state.replace(L=loss, dshift=dshift, dtarget=-dshift, dScale=d_scale)

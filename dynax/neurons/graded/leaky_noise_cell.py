@@ -7,23 +7,15 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from ..._core import AbstractCell, require_key
-from ..._typing import Param, ParamLike, TimeStep
-from ..._validate import (
-    as_param,
-    check_input,
-    check_int,
-    check_nonnegative,
-    check_positive,
-    check_time_step,
-    check_unit_param,
-    concrete,
-)
-from ...activations import check_activation, get_activation
-from ...integrate import check_integrator, get_integrator
+from ..._core import AbstractCell, CellState, require_key
+from ..._fields import parameter, size
+from ..._typing import Param, TimeStep
+from ..._validate import NONNEGATIVE, POSITIVE, check_input, concrete
+from ...activations import activation_name, get_activation
+from ...integrate import AbstractStepper, stepper
 
 
-class LeakyNoiseCellState(eqx.Module):
+class LeakyNoiseCellState(CellState):
     """`x`: the pre-rectification state; `r = f(x) + σ_post·ε_post`: the rate read by other
     cells; `r_prime = f'(x)`."""
 
@@ -61,70 +53,37 @@ class LeakyNoiseCell(AbstractCell):
     explicitly. With `sigma_pre = sigma_post = 0` the cell is deterministic and `step`
     accepts `key=None`.
 
-    Differences from ngclearn 3.2.3: ε_pre and ε_post are independent (the reference uses
-    one sample for both); `sigma_post` defaults to 0 (the reference's 0.1 contradicts its
-    docstring); integrator names mean what they say (the reference runs RK4 for "heun" and
-    raises KeyError for "ralston"/"rk4"); the key is an argument of `step`, not state. The
-    `(H, W, C)` shape option is not part of this cell: `vmap` over extra axes.
+    **Arguments** (every parameter is a scalar or one value per unit):
+
+    - `n_units`: number of units.
+    - `tau_x`: time constant (> 0).
+    - `act_fx`: the rectifier f, an elementwise activation of `dynax.activations`.
+    - `integration_type`: a name of `dynax.integrate.INTEGRATORS` or a stepper.
+    - `sigma_pre`: scale of the noise added to dx/dt (≥ 0; the reference's default 0.1).
+    - `sigma_post`: scale of the noise added to the rate after the rectifier (≥ 0; default
+        0, as the reference's docstring says: post-rectification noise makes a rectified
+        rate negative, so it is opt-in).
+    - `leak_scale`: strength of the leak (≥ 0).
+
+    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md`, §7.
     """
 
     State: ClassVar = LeakyNoiseCellState
     Inputs: ClassVar = LeakyNoiseCellInputs
 
-    tau_x: Param
-    leak_scale: Param
-    sigma_pre: Param
-    sigma_post: Param
-    n_units: int = eqx.field(static=True)
-    act_fx: str = eqx.field(static=True)
-    integration_type: str = eqx.field(static=True)
+    n_units: int = size()
+    tau_x: Param = parameter(constraint=POSITIVE)
+    act_fx: str = activation_name("relu", elementwise=True)
+    integration_type: AbstractStepper = stepper("euler")
+    sigma_pre: Param = parameter(0.1, NONNEGATIVE)
+    sigma_post: Param = parameter(0.0, NONNEGATIVE)
+    leak_scale: Param = parameter(1.0, NONNEGATIVE)
 
-    def __init__(
-        self,
-        n_units: int,
-        tau_x: ParamLike,
-        act_fx: str = "relu",
-        integration_type: str = "euler",
-        sigma_pre: ParamLike = 0.1,
-        sigma_post: ParamLike = 0.0,
-        leak_scale: ParamLike = 1.0,
-    ):
-        """**Arguments:**
-
-        - `n_units`: number of units.
-        - `tau_x`: time constant (> 0, scalar or per unit).
-        - `act_fx`: the rectifier f, an elementwise activation of `dynax.activations`.
-        - `integration_type`: a name of `dynax.integrate.INTEGRATORS`.
-        - `sigma_pre`: scale of the noise added to dx/dt (≥ 0; the reference's default 0.1).
-        - `sigma_post`: scale of the noise added to the rate after the rectifier (≥ 0;
-            default 0, as the reference's docstring says: post-rectification noise makes a
-            rectified rate negative, so it is opt-in).
-        - `leak_scale`: strength of the leak (≥ 0).
-        """
-        owner = type(self).__name__
-        check_int(owner, "n_units", n_units, minimum=1)
-        self.n_units = n_units
-        self.tau_x = as_param(tau_x)
-        check_unit_param(owner, "tau_x", self.tau_x, n_units)
-        check_positive(owner, "tau_x", self.tau_x)
-        check_activation(owner, "act_fx", act_fx)
-        if not get_activation(act_fx).elementwise:
-            raise ValueError(
-                f"{owner}: `act_fx` must be an elementwise activation (r_prime = f'(x) is one "
-                f"value per unit), got {act_fx!r}."
-            )
-        self.act_fx = act_fx
-        check_integrator(owner, integration_type)
-        self.integration_type = integration_type
-        for name, value in (
-            ("sigma_pre", sigma_pre),
-            ("sigma_post", sigma_post),
-            ("leak_scale", leak_scale),
-        ):
-            param = as_param(value)
-            check_unit_param(owner, name, param, n_units)
-            check_nonnegative(owner, name, param)
-            setattr(self, name, param)
+    def vector_field(
+        self, t: Float[Array, ""], x: Float[Array, " n"], args: Float[Array, " n"]
+    ) -> Float[Array, " n"]:
+        """dx/dt at `x` under the drive `args = j_rec + j_in + noise` (autonomous)."""
+        return (args - self.leak_scale * x) / self.tau_x
 
     def init_state(self, *, key: PRNGKeyArray | None = None) -> LeakyNoiseCellState:
         """All zeros: `x = r = r_prime = 0` (the reference's reset)."""
@@ -187,30 +146,18 @@ class LeakyNoiseCell(AbstractCell):
 
         **Returns:** the state at t + dt.
         """
-        owner = type(self).__name__
+        self.check_step(state, inputs, dt)
         shape = (self.n_units,)
-        check_input(owner, "j_input", inputs.j_input, shape)
-        j_rec = inputs.j_recurrent
-        if j_rec is None:
-            j_rec = jnp.zeros(shape, state.x.dtype)
-        check_input(owner, "j_recurrent", j_rec, shape)
+        owner = f"{type(self).__name__}.step_with_noise"
         check_input(owner, "eps_pre", eps_pre, shape)
         check_input(owner, "eps_post", eps_post, shape)
-        check_time_step(owner, dt)
+        j_rec = 0.0 if inputs.j_recurrent is None else inputs.j_recurrent
         # √(2τ_x σ_pre²) written as √(2τ_x)·σ_pre (σ_pre ≥ 0): the same value, and its
         # gradient stays finite at σ_pre = 0 (that of the square root of 0 is not).
         noise_scale = jnp.sqrt(2.0 * self.tau_x) * self.sigma_pre
         drive = j_rec + inputs.j_input + noise_scale * eps_pre
-
-        def vector_field(t, x, args):
-            return (drive - self.leak_scale * x) / self.tau_x
-
-        x = get_integrator(self.integration_type)(vector_field, 0.0, state.x, dt, None)
+        x = self.integration_type(self.vector_field, 0.0, state.x, dt, drive)
         activation = get_activation(self.act_fx)
         r = activation.fx(x) + self.sigma_post * eps_post
         r_prime = activation.dfx(x)
-        return LeakyNoiseCellState(
-            x=x.astype(state.x.dtype),
-            r=r.astype(state.r.dtype),
-            r_prime=r_prime.astype(state.r_prime.dtype),
-        )
+        return state.replace(x=x, r=r, r_prime=r_prime)

@@ -3,34 +3,30 @@
 from typing import ClassVar
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from ..._core import AbstractCell
+from ..._core import AbstractCell, CellState
+from ..._fields import choice, pair, parameter, size, switch
 from ..._typing import Param, ParamLike, TimeStep
-from ..._validate import (
-    as_param,
-    check_choice,
-    check_finite,
-    check_input,
-    check_int,
-    check_nonnegative,
-    check_unit_param,
-    concrete,
-)
-from ...activations import check_activation, get_activation
-from ...integrate import check_integrator, get_integrator
+from ..._validate import NONNEGATIVE, POSITIVE, check_value
+from ...activations import activation_name, get_activation
+from ...integrate import AbstractStepper, stepper
 
-_LEAK_SHAPES = {
+LEAK_SHAPES = {
     "gaussian": lambda z: z,
     "laplacian": jnp.sign,
     "cauchy": lambda z: 2.0 * z / (1.0 + z * z),
     "exp": lambda z: 2.0 * z * jnp.exp(-z * z),
 }
-_THRESHOLDS = ("none", "soft_threshold")
+"""The leak shape ρ(z) of each prior: the derivative of its negative log-density (up to γ)."""
+
+THRESHOLDS = ("none", "soft_threshold")
 
 
-class RateCellState(eqx.Module):
+class RateCellState(CellState):
     """`z`: the latent rate; `zF = f(z)·output_scale`: the output read by other cells."""
 
     z: Float[Array, " n"]
@@ -38,49 +34,57 @@ class RateCellState(eqx.Module):
 
 
 class RateCellInputs(eqx.Module):
-    """`j`: bottom-up current (modulated by f'(z)); `j_td`: top-down pressure (not modulated)."""
+    """`j`: bottom-up current (modulated by f'(z)); `j_td`: top-down pressure (not modulated;
+    `None` ⇒ 0)."""
 
     j: Float[Array, " n"]
     j_td: Float[Array, " n"] | None = None
 
 
 class RateCell(AbstractCell):
-    r"""A leaky rate unit whose leak is shaped by a prior.
-
-    With `m = f'(z) ⊙ j · resist_scale` (only the bottom-up current is modulated),
+    r"""A leaky rate unit whose leak is shaped by a prior. With `m = f'(z) ⊙ j · resist_scale`
+    (only the bottom-up current is modulated),
 
     $$τ_m \frac{dz}{dt} = −γ·ρ(z) + m + j_{td},$$
 
     where the prior chooses the leak shape ρ(z) = z (gaussian), sign(z) (laplacian),
     2z/(1+z²) (cauchy) or 2z·exp(−z²) (exp), and γ is its weight. The ODE is integrated over
-    `dt` by the named integrator with `m` and `j_td` held fixed; then an optional soft
-    threshold shrinks z towards 0 by λ, and `zF = f(z)·output_scale`.
+    `dt` with `m` and `j_td` held fixed; then an optional soft threshold shrinks z towards 0
+    by λ, and `zF = f(z)·output_scale` (`output`).
 
-    With `tau_m = 0` (or `is_stateful=False`) the cell is stateless: `z = j + j_td` (no
-    modulation) and `zF = f(z)·output_scale`.
+    With `tau_m = 0` given as a number (or `is_stateful=False`) the cell is stateless:
+    `z = j + j_td` (no modulation) and `zF = f(z)·output_scale`. (Whether a cell is stateful
+    is structure, so it is decided by the Python value of `tau_m`, never by a traced array.)
 
-    Differences from ngclearn 3.2.3: integrator names mean what they say (its RateCell runs
-    RK4 for "heun" and Euler for "rk4"/"ralston"); the modulated current is not written back
-    into the input; `"cauchy_threshold"` (which always raises there) is rejected at
-    construction; a non-elementwise activation (`softmax`) modulates `j` by its Jacobian,
-    `m = J_f(z)·j`. The optional lateral patch synapse and the `(H, W, C)` shape option are
-    not part of this cell: wire a synapse, and `vmap` over extra axes.
+    **Arguments** (every parameter is a scalar or one value per unit):
+
+    - `n_units`: number of units.
+    - `tau_m`: time constant (> 0); `0` (a Python or NumPy number) makes the cell stateless.
+    - `prior`: `(kind, γ)`, kind one of gaussian, laplacian, cauchy, exp; γ ≥ 0.
+    - `act_fx`: output activation name (see `dynax.activations`).
+    - `output_scale`: multiplies `f(z)`.
+    - `threshold`: `("none", 0)` or `("soft_threshold", λ)` with λ ≥ 0.
+    - `integration_type`: a name of `dynax.integrate.INTEGRATORS` or a stepper.
+    - `resist_scale`: multiplies the modulated bottom-up current.
+    - `is_stateful`: `False` forces the stateless mode.
+
+    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md`, §7.
     """
 
     State: ClassVar = RateCellState
     Inputs: ClassVar = RateCellInputs
 
-    tau_m: Param
-    prior_weight: Param
-    output_scale: Param
-    resist_scale: Param
-    threshold_value: Param
-    n_units: int = eqx.field(static=True)
-    prior_type: str = eqx.field(static=True)
-    act_fx: str = eqx.field(static=True)
-    threshold_type: str = eqx.field(static=True)
-    integration_type: str = eqx.field(static=True)
-    is_stateful: bool = eqx.field(static=True)
+    n_units: int = size()
+    tau_m: Param = parameter(constraint=NONNEGATIVE)
+    prior_type: str = choice("gaussian", LEAK_SHAPES, argument="prior[0]")
+    prior_weight: Param = parameter(0.0, NONNEGATIVE, argument="prior[1]")
+    act_fx: str = activation_name("identity")
+    output_scale: Param = parameter(1.0)
+    threshold_type: str = choice("none", THRESHOLDS, argument="threshold[0]")
+    threshold_value: Param = parameter(0.0, NONNEGATIVE, argument="threshold[1]")
+    integration_type: AbstractStepper = stepper("euler")
+    resist_scale: Param = parameter(1.0)
+    is_stateful: bool = switch(True)
 
     def __init__(
         self,
@@ -90,66 +94,40 @@ class RateCell(AbstractCell):
         act_fx: str = "identity",
         output_scale: ParamLike = 1.0,
         threshold: tuple[str, ParamLike] = ("none", 0.0),
-        integration_type: str = "euler",
+        integration_type: str | AbstractStepper = "euler",
         resist_scale: ParamLike = 1.0,
         is_stateful: bool = True,
     ):
-        """**Arguments:**
-
-        - `n_units`: number of units.
-        - `tau_m`: membrane time constant (> 0, scalar or per unit); `0` makes the cell
-            stateless.
-        - `prior`: `(kind, γ)`, kind one of gaussian, laplacian, cauchy, exp; γ ≥ 0.
-        - `act_fx`: output activation name (see `dynax.activations`).
-        - `output_scale`: multiplies `f(z)`.
-        - `threshold`: `("none", 0)` or `("soft_threshold", λ)` with λ ≥ 0.
-        - `integration_type`: a name of `dynax.integrate.INTEGRATORS`.
-        - `resist_scale`: multiplies the modulated bottom-up current.
-        - `is_stateful`: `False` forces the stateless mode.
-        """
         owner = type(self).__name__
-        check_int(owner, "n_units", n_units, minimum=1)
         self.n_units = n_units
-        tau = as_param(tau_m)
-        check_unit_param(owner, "tau_m", tau, n_units)
-        tau_values = concrete(tau)
-        stateless = tau_values is not None and bool((tau_values == 0).all())
-        self.is_stateful = bool(is_stateful) and not stateless
-        if self.is_stateful:
-            check_range_hint = "Use tau_m > 0, or tau_m=0 for the stateless mode."
-            check_nonnegative(owner, "tau_m", tau, hint=check_range_hint)
-            if tau_values is not None and (tau_values == 0).any():
-                raise ValueError(
-                    f"{owner}: `tau_m` must be > 0 for every unit of a stateful cell, got "
-                    f"{tau_values.tolist()}. {check_range_hint}"
-                )
-        self.tau_m = tau
-        if not (isinstance(prior, tuple | list) and len(prior) == 2):
-            raise ValueError(f"{owner}: `prior` must be a pair (kind, weight), got {prior!r}.")
-        check_choice(owner, "prior[0]", prior[0], _LEAK_SHAPES)
-        self.prior_type = prior[0]
-        self.prior_weight = as_param(prior[1])
-        check_unit_param(owner, "prior[1]", self.prior_weight, n_units)
-        check_nonnegative(owner, "prior[1]", self.prior_weight)
-        check_activation(owner, "act_fx", act_fx)
+        self.tau_m = tau_m
+        self.prior_type, self.prior_weight = pair(owner, "prior", prior, "(kind, weight)")
         self.act_fx = act_fx
-        self.output_scale = as_param(output_scale)
-        check_unit_param(owner, "output_scale", self.output_scale, n_units)
-        check_finite(owner, "output_scale", self.output_scale)
-        if not (isinstance(threshold, tuple | list) and len(threshold) == 2):
-            raise ValueError(
-                f"{owner}: `threshold` must be a pair (kind, lambda), got {threshold!r}."
-            )
-        check_choice(owner, "threshold[0]", threshold[0], _THRESHOLDS)
-        self.threshold_type = threshold[0]
-        self.threshold_value = as_param(threshold[1])
-        check_unit_param(owner, "threshold[1]", self.threshold_value, n_units)
-        check_nonnegative(owner, "threshold[1]", self.threshold_value)
-        check_integrator(owner, integration_type)
+        self.output_scale = output_scale
+        self.threshold_type, self.threshold_value = pair(
+            owner, "threshold", threshold, "(kind, lambda)"
+        )
         self.integration_type = integration_type
-        self.resist_scale = as_param(resist_scale)
-        check_unit_param(owner, "resist_scale", self.resist_scale, n_units)
-        check_finite(owner, "resist_scale", self.resist_scale)
+        self.resist_scale = resist_scale
+        self.is_stateful = is_stateful
+        if is_stateful is True and _known_zero(tau_m):
+            self.is_stateful = False
+
+    def check_parameters(self) -> None:
+        """A stateful cell needs `tau_m > 0` for every unit."""
+        if self.is_stateful:
+            hint = "Use tau_m > 0, or tau_m=0 for the stateless mode."
+            check_value(type(self).__name__, "tau_m", self.tau_m, POSITIVE, hint)
+
+    def output(self, z: Float[Array, " n"]) -> Float[Array, " n"]:
+        """The rate read by other cells, `zF = f(z)·output_scale`."""
+        return get_activation(self.act_fx).fx(z) * self.output_scale
+
+    def vector_field(
+        self, t: Float[Array, ""], z: Float[Array, " n"], args: Float[Array, " n"]
+    ) -> Float[Array, " n"]:
+        """dz/dt at `z` under the drive `args = m + j_td` (autonomous: `t` is unused)."""
+        return (args - self.prior_weight * LEAK_SHAPES[self.prior_type](z)) / self.tau_m
 
     def init_state(self, *, key: PRNGKeyArray | None = None) -> RateCellState:
         """All zeros: `z = 0`, `zF = 0` (the reference's reset)."""
@@ -157,33 +135,33 @@ class RateCell(AbstractCell):
         return RateCellState(z=zeros, zF=zeros)
 
     def step(
-        self,
-        state: RateCellState,
-        inputs: RateCellInputs,
-        key: PRNGKeyArray | None,
-        dt: TimeStep,
+        self, state: RateCellState, inputs: RateCellInputs, key: PRNGKeyArray | None, dt: TimeStep
     ) -> RateCellState:
         """Advances `z` by `dt` (see the class docstring); `key` is unused."""
-        owner = type(self).__name__
-        shape = (self.n_units,)
-        check_input(owner, "j", inputs.j, shape)
-        j_td = jnp.zeros(shape, state.z.dtype) if inputs.j_td is None else inputs.j_td
-        check_input(owner, "j_td", j_td, shape)
-        activation = get_activation(self.act_fx)
+        self.check_step(state, inputs, dt)
+        j_td = 0.0 if inputs.j_td is None else inputs.j_td
         if not self.is_stateful:
-            z = (inputs.j + j_td).astype(state.z.dtype)
+            z = inputs.j + j_td
         else:
+            activation = get_activation(self.act_fx)
             slope = activation.dfx(state.z)
             modulated = slope * inputs.j if activation.elementwise else slope @ inputs.j
             drive = modulated * self.resist_scale + j_td
-            leak_shape = _LEAK_SHAPES[self.prior_type]
-
-            def vector_field(t, z, args):
-                return (drive - self.prior_weight * leak_shape(z)) / self.tau_m
-
-            z = get_integrator(self.integration_type)(vector_field, 0.0, state.z, dt, None)
+            z = self.integration_type(self.vector_field, 0.0, state.z, dt, drive)
             if self.threshold_type == "soft_threshold":
                 lam = self.threshold_value
                 z = jnp.maximum(z - lam, 0.0) - jnp.maximum(-z - lam, 0.0)
-        zF = activation.fx(z) * self.output_scale
-        return RateCellState(z=z.astype(state.z.dtype), zF=zF.astype(state.zF.dtype))
+        z = z.astype(state.z.dtype)
+        return state.replace(z=z, zF=self.output(z))
+
+
+def _known_zero(tau_m) -> bool:
+    """`tau_m` is a Python or NumPy number (not a JAX array, which may be traced) that is 0
+    for every unit."""
+    if isinstance(tau_m, jax.Array):
+        return False
+    try:
+        values = np.asarray(tau_m, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return bool((values == 0).all())

@@ -7,19 +7,13 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from ..._core import AbstractCell
-from ..._typing import Param, ParamLike, TimeStep
-from ..._validate import (
-    as_param,
-    check_input,
-    check_int,
-    check_probability,
-    check_range,
-    check_unit_param,
-)
+from ..._core import AbstractCell, CellState
+from ..._fields import parameter, size, switch
+from ..._typing import Param, TimeStep
+from ..._validate import PROBABILITY, at_least
 
 
-class RewardErrorCellState(eqx.Module):
+class RewardErrorCellState(CellState):
     """`mu`: the reward prediction; `rpe = reward − mu_old`: the reward prediction error;
     `accum_reward`: the reward summed over the episode; `n_ep_steps`: the number of steps of
     the episode so far (a float scalar, one count per sample)."""
@@ -65,40 +59,10 @@ class RewardErrorCell(AbstractCell):
     State: ClassVar = RewardErrorCellState
     Inputs: ClassVar = RewardErrorCellInputs
 
-    alpha: Param
-    ema_window_len: Param
-    n_units: int = eqx.field(static=True)
-    use_online_predictor: bool = eqx.field(static=True)
-
-    def __init__(
-        self,
-        n_units: int,
-        alpha: ParamLike,
-        ema_window_len: ParamLike = 10.0,
-        use_online_predictor: bool = True,
-    ):
-        """**Arguments:**
-
-        - `n_units`: number of units.
-        - `alpha`: rate of the online moving average, in [0, 1] (scalar or per unit).
-        - `ema_window_len`: the window W ≥ 1 of the episodic update in `evolve` (scalar or
-            per unit; 1 replaces μ by the episode's mean reward).
-        - `use_online_predictor`: update μ in every step (True) or only in `evolve` (False).
-        """
-        owner = type(self).__name__
-        check_int(owner, "n_units", n_units, minimum=1)
-        self.n_units = n_units
-        self.alpha = as_param(alpha)
-        check_unit_param(owner, "alpha", self.alpha, n_units)
-        check_probability(owner, "alpha", self.alpha)
-        self.ema_window_len = as_param(ema_window_len)
-        check_unit_param(owner, "ema_window_len", self.ema_window_len, n_units)
-        check_range(owner, "ema_window_len", self.ema_window_len, lower=1.0)
-        if not isinstance(use_online_predictor, bool):
-            raise ValueError(
-                f"{owner}: `use_online_predictor` must be a bool, got {use_online_predictor!r}."
-            )
-        self.use_online_predictor = use_online_predictor
+    n_units: int = size()
+    alpha: Param = parameter(constraint=PROBABILITY)
+    ema_window_len: Param = parameter(10.0, at_least(1.0))
+    use_online_predictor: bool = switch(True)
 
     def init_state(self, *, key: PRNGKeyArray | None = None) -> RewardErrorCellState:
         """All zeros (the reference's reset)."""
@@ -115,16 +79,16 @@ class RewardErrorCell(AbstractCell):
         dt: TimeStep,
     ) -> RewardErrorCellState:
         """One step of the episode (see the class docstring); `key` and `dt` are unused."""
-        check_input(type(self).__name__, "reward", inputs.reward, (self.n_units,))
+        self.check_step(state, inputs, dt)
         reward = inputs.reward
         mu = state.mu
         if self.use_online_predictor:
             mu = (1.0 - self.alpha) * mu + self.alpha * reward
-        return RewardErrorCellState(
-            mu=mu.astype(state.mu.dtype),
-            rpe=(reward - state.mu).astype(state.rpe.dtype),
-            accum_reward=(state.accum_reward + reward).astype(state.accum_reward.dtype),
-            n_ep_steps=(state.n_ep_steps + 1).astype(state.n_ep_steps.dtype),
+        return state.replace(
+            mu=mu,
+            rpe=reward - state.mu,
+            accum_reward=state.accum_reward + reward,
+            n_ep_steps=state.n_ep_steps + 1,
         )
 
     def evolve(self, state: RewardErrorCellState) -> RewardErrorCellState:

@@ -3,26 +3,17 @@
 
 from typing import ClassVar
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from ..._core import AbstractCell
-from ..._typing import Param, ParamLike, TimeStep
-from ..._validate import (
-    as_param,
-    check_finite,
-    check_input,
-    check_int,
-    check_nonnegative,
-    check_positive,
-    check_time_step,
-    check_unit_param,
-)
-from ...integrate import check_integrator, get_integrator
-from ...surrogate import AbstractSurrogate, ArcTan
-from ._spikes import advance_clock, computed_once, last_spike_times, reset_potential
+from ..._core import CellState
+from ..._fields import parameter, size, switch
+from ..._typing import Param, TimeStep
+from ..._validate import NONNEGATIVE, POSITIVE
+from ...integrate import AbstractStepper, stepper
+from ...surrogate import AbstractSurrogate, ArcTan, spike_surrogate
+from ._base import AbstractSpikingCell, CurrentInputs, clock, reset_potential
 
 RATE_VOLTAGE_RANGE = (-200.0, 200.0)
 """The rate functions are evaluated at `v` clipped to this range (mV from rest): far
@@ -69,7 +60,7 @@ def steady_gates(v: ArrayLike) -> tuple[Array, Array, Array]:
     )
 
 
-class HodgkinHuxleyCellState(eqx.Module):
+class HodgkinHuxleyCellState(CellState):
     """`v`: membrane potential (mV from rest); `n`, `m`, `h`: gate open probabilities;
     `s`: spikes of the last step; `tols`: time of the last spike (0 before the first);
     `t`: the clock."""
@@ -83,13 +74,7 @@ class HodgkinHuxleyCellState(eqx.Module):
     t: Float[Array, ""]
 
 
-class HodgkinHuxleyCellInputs(eqx.Module):
-    """`j`: the injected current (scaled by `resist_m`)."""
-
-    j: Float[Array, " n"]
-
-
-class HodgkinHuxleyCell(AbstractCell):
+class HodgkinHuxleyCell(AbstractSpikingCell):
     r"""The Hodgkin–Huxley model (J. Physiol. 117, 1952), voltage measured from rest.
 
     With `J = resist_m·j`,
@@ -129,94 +114,22 @@ class HodgkinHuxleyCell(AbstractCell):
     """
 
     State: ClassVar = HodgkinHuxleyCellState
-    Inputs: ClassVar = HodgkinHuxleyCellInputs
+    Inputs: ClassVar = CurrentInputs
 
-    tau_v: Param
-    resist_m: Param
-    v_Na: Param
-    v_K: Param
-    v_L: Param
-    g_Na: Param
-    g_K: Param
-    g_L: Param
-    thr: Param
-    v_reset: Param
-    surrogate: AbstractSurrogate
-    n_units: int = eqx.field(static=True)
-    spike_reset: bool = eqx.field(static=True)
-    integration_type: str = eqx.field(static=True)
-
-    def __init__(
-        self,
-        n_units: int,
-        tau_v: ParamLike,
-        resist_m: ParamLike = 1.0,
-        v_Na: ParamLike = 115.0,
-        v_K: ParamLike = -35.0,
-        v_L: ParamLike = 10.6,
-        g_Na: ParamLike = 100.0,
-        g_K: ParamLike = 5.0,
-        g_L: ParamLike = 0.3,
-        thr: ParamLike = 4.0,
-        spike_reset: bool = False,
-        v_reset: ParamLike = 0.0,
-        integration_type: str = "euler",
-        surrogate: AbstractSurrogate | None = None,
-    ):
-        """**Arguments:**
-
-        - `n_units`: number of units.
-        - `tau_v`: membrane time constant (capacitance; > 0).
-        - `resist_m`: multiplies the injected current.
-        - `v_Na`, `v_K`, `v_L`: reversal potentials of the sodium, potassium and leak
-            currents (mV from rest).
-        - `g_Na`, `g_K`, `g_L`: their maximal conductances (≥ 0).
-        - `thr`: spike threshold on `v`.
-        - `spike_reset`: put a spiking unit to `v_reset`, gates at their steady state there.
-        - `v_reset`: the voltage after a spike (if `spike_reset`).
-        - `integration_type`: a name of `dynax.integrate.INTEGRATORS`.
-        - `surrogate`: the spike's surrogate derivative (default `ArcTan(alpha=0.2)`).
-
-        Every parameter but `n_units` and the flags is a scalar or one value per unit.
-        """
-        owner = type(self).__name__
-        check_int(owner, "n_units", n_units, minimum=1)
-        self.n_units = n_units
-        values = dict(
-            tau_v=tau_v,
-            resist_m=resist_m,
-            v_Na=v_Na,
-            v_K=v_K,
-            v_L=v_L,
-            g_Na=g_Na,
-            g_K=g_K,
-            g_L=g_L,
-            thr=thr,
-            v_reset=v_reset,
-        )
-        for name, value in values.items():
-            param = as_param(value)
-            check_unit_param(owner, name, param, n_units)
-            if name == "tau_v":
-                check_positive(owner, name, param)
-            elif name.startswith("g_"):
-                check_nonnegative(owner, name, param)
-            else:
-                check_finite(owner, name, param)
-            setattr(self, name, param)
-        if not isinstance(spike_reset, bool):
-            raise ValueError(f"{owner}: `spike_reset` must be a bool, got {spike_reset!r}.")
-        self.spike_reset = spike_reset
-        check_integrator(owner, integration_type)
-        self.integration_type = integration_type
-        if surrogate is None:
-            surrogate = ArcTan(alpha=0.2)
-        elif not isinstance(surrogate, AbstractSurrogate):
-            raise ValueError(
-                f"{owner}: `surrogate` must be a dynax.surrogate.AbstractSurrogate (e.g. "
-                f"ArcTan(alpha=0.2)), got {surrogate!r}."
-            )
-        self.surrogate = surrogate
+    n_units: int = size()
+    tau_v: Param = parameter(constraint=POSITIVE)
+    resist_m: Param = parameter(1.0)
+    v_Na: Param = parameter(115.0)
+    v_K: Param = parameter(-35.0)
+    v_L: Param = parameter(10.6)
+    g_Na: Param = parameter(100.0, NONNEGATIVE)
+    g_K: Param = parameter(5.0, NONNEGATIVE)
+    g_L: Param = parameter(0.3, NONNEGATIVE)
+    thr: Param = parameter(4.0)
+    spike_reset: bool = switch(False)
+    v_reset: Param = parameter(0.0)
+    integration_type: AbstractStepper = stepper("euler")
+    surrogate: AbstractSurrogate = spike_surrogate(ArcTan(alpha=0.2))
 
     def vector_field(
         self,
@@ -251,34 +164,22 @@ class HodgkinHuxleyCell(AbstractCell):
     def step(
         self,
         state: HodgkinHuxleyCellState,
-        inputs: HodgkinHuxleyCellInputs,
+        inputs: CurrentInputs,
         key: PRNGKeyArray | None,
         dt: TimeStep,
     ) -> HodgkinHuxleyCellState:
         """Integrates `(v, n, m, h)` over `dt`, then spikes (and resets if `spike_reset`);
         `key` is unused."""
-        owner = type(self).__name__
-        check_input(owner, "j", inputs.j, (self.n_units,))
-        check_time_step(owner, dt)
-        integrator = get_integrator(self.integration_type)
-        current = self.resist_m * inputs.j
+        self.check_step(state, inputs, dt)
         y = (state.v, state.n, state.m, state.h)
-        v, n, m, h = computed_once(integrator(self.vector_field, state.t, y, dt, current))
+        v, n, m, h = self.integrate(state.t, y, dt, self.resist_m * inputs.j)
         n, m, h = (jnp.clip(x, 0.0, 1.0) for x in (n, m, h))
-        s = self.surrogate(v - self.thr)
+        s = self.fire(v, self.thr)
         if self.spike_reset:
             n_reset, m_reset, h_reset = steady_gates(self.v_reset)
             v = reset_potential(v, s, self.v_reset)
             n = reset_potential(n, s, n_reset)
             m = reset_potential(m, s, m_reset)
             h = reset_potential(h, s, h_reset)
-        t = advance_clock(state.t, dt)
-        return HodgkinHuxleyCellState(
-            v=v.astype(state.v.dtype),
-            n=n.astype(state.n.dtype),
-            m=m.astype(state.m.dtype),
-            h=h.astype(state.h.dtype),
-            s=s.astype(state.s.dtype),
-            tols=last_spike_times(state.tols, s, t),
-            t=t,
-        )
+        t, tols = clock(state, s, dt)
+        return state.replace(v=v, n=n, m=m, h=h, s=s, tols=tols, t=t)

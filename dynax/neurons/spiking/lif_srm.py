@@ -2,23 +2,15 @@
 
 from typing import ClassVar
 
-import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from ..._core import AbstractCell
-from ..._typing import Param, ParamLike, TimeStep
-from ..._validate import (
-    as_param,
-    check_finite,
-    check_input,
-    check_int,
-    check_positive,
-    check_time_step,
-    check_unit_param,
-)
-from ...surrogate import AbstractSurrogate, ArcTan
-from ._spikes import advance_clock, reset_potential
+from ..._core import CellState
+from ..._fields import parameter, size
+from ..._typing import Param, TimeStep
+from ..._validate import POSITIVE
+from ...surrogate import AbstractSurrogate, ArcTan, spike_surrogate
+from ._base import AbstractSpikingCell, CurrentInputs, advance_clock, reset_potential
 
 NEVER = -1.0
 """The value of `t_last_spike` (and of a prediction) meaning "no spike" (the clock is ≥ 0)."""
@@ -26,7 +18,7 @@ NEVER = -1.0
 _MIN_THR_DISTANCE = 1e-5  # the reference's floor on thr − v_rest in the prediction
 
 
-class LIFSRMState(eqx.Module):
+class LIFSRMState(CellState):
     """`v`: membrane potential (v_reset after a spike); `s`: spikes; `t_last_spike`: time of
     the last spike (`NEVER` = −1 before the first); `j_lowpass`: the filtered input trace;
     `t`: the clock (the reference's `last_t_eval`)."""
@@ -38,13 +30,7 @@ class LIFSRMState(eqx.Module):
     t: Float[Array, ""]
 
 
-class LIFSRMInputs(eqx.Module):
-    """`j`: the input current (the reference's `current_j`)."""
-
-    j: Float[Array, " n"]
-
-
-class LIFSRM(AbstractCell):
+class LIFSRM(AbstractSpikingCell):
     r"""A leaky integrate-and-fire unit written as a spike-response model: the potential is
     a sum of kernels evaluated in closed form, with no ODE to integrate.
 
@@ -62,62 +48,29 @@ class LIFSRM(AbstractCell):
     `predict_next_spike` gives, without stepping, the time at which the input-free potential
     `v_rest + (x + η)·e^{−(t' − t)/τ_m}` reaches `thr` (see its docstring).
 
-    Differences from ngclearn 3.2.3: the time since the last evaluation is always `dt` (the
-    clock is the state's `t`, so `last_t_eval` is `t`); `predict_next_spike` is a pure method
-    returning the times (the reference stores them in a `next_spike_t` compartment); spikes
-    carry a surrogate gradient.
+    **Arguments** (times in ms, voltages in mV; every parameter is a scalar or one value
+    per unit):
+
+    - `n_units`: number of units.
+    - `tau_m`: membrane time constant (> 0).
+    - `thr`: firing threshold.
+    - `v_rest`: resting potential.
+    - `v_reset`: potential just after a spike.
+    - `surrogate`: spike function with surrogate gradient (default `ArcTan(alpha=0.2)`,
+        ngclearn's LIF choice, a few mV wide).
+
+    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md`, §7.
     """
 
     State: ClassVar = LIFSRMState
-    Inputs: ClassVar = LIFSRMInputs
+    Inputs: ClassVar = CurrentInputs
 
-    tau_m: Param
-    thr: Param
-    v_rest: Param
-    v_reset: Param
-    surrogate: AbstractSurrogate
-    n_units: int = eqx.field(static=True)
-
-    def __init__(
-        self,
-        n_units: int,
-        tau_m: ParamLike,
-        thr: ParamLike = -52.0,
-        v_rest: ParamLike = -65.0,
-        v_reset: ParamLike = -60.0,
-        surrogate: AbstractSurrogate | None = None,
-    ):
-        """**Arguments:**
-
-        - `n_units`: number of units.
-        - `tau_m`: membrane time constant (> 0).
-        - `thr`: firing threshold (mV).
-        - `v_rest`: resting potential (mV).
-        - `v_reset`: potential just after a spike (mV).
-        - `surrogate`: spike function with surrogate gradient (default `ArcTan(alpha=0.2)`,
-            ngclearn's LIF choice, a few mV wide).
-        """
-        owner = type(self).__name__
-        check_int(owner, "n_units", n_units, minimum=1)
-        self.n_units = n_units
-        params = {
-            "tau_m": (tau_m, check_positive),
-            "thr": (thr, check_finite),
-            "v_rest": (v_rest, check_finite),
-            "v_reset": (v_reset, check_finite),
-        }
-        for name, (value, check) in params.items():
-            param = as_param(value)
-            check_unit_param(owner, name, param, n_units)
-            check(owner, name, param)
-            setattr(self, name, param)
-        surrogate = ArcTan(alpha=0.2) if surrogate is None else surrogate
-        if not isinstance(surrogate, AbstractSurrogate):
-            raise ValueError(
-                f"{owner}: `surrogate` must be a dynax.surrogate.AbstractSurrogate, "
-                f"got {surrogate!r}."
-            )
-        self.surrogate = surrogate
+    n_units: int = size()
+    tau_m: Param = parameter(constraint=POSITIVE)
+    thr: Param = parameter(-52.0)
+    v_rest: Param = parameter(-65.0)
+    v_reset: Param = parameter(-60.0)
+    surrogate: AbstractSurrogate = spike_surrogate(ArcTan(alpha=0.2))
 
     def init_state(self, *, key: PRNGKeyArray | None = None) -> LIFSRMState:
         """`v = v_rest`, `s = 0`, `t_last_spike = NEVER`, `j_lowpass = 0`, `t = 0`."""
@@ -139,26 +92,19 @@ class LIFSRM(AbstractCell):
         return jnp.where(has_spiked, (self.v_reset - self.v_rest) * decay, 0.0)
 
     def step(
-        self,
-        state: LIFSRMState,
-        inputs: LIFSRMInputs,
-        key: PRNGKeyArray | None,
-        dt: TimeStep,
+        self, state: LIFSRMState, inputs: CurrentInputs, key: PRNGKeyArray | None, dt: TimeStep
     ) -> LIFSRMState:
         """Advances the cell by `dt` (see the class docstring); `key` is unused."""
-        owner = type(self).__name__
-        check_input(owner, "j", inputs.j, (self.n_units,))
-        check_time_step(owner, dt)
-        dtype = state.v.dtype
+        self.check_step(state, inputs, dt)
         t = advance_clock(state.t, dt)
         trace = state.j_lowpass * jnp.exp(-dt / self.tau_m) + (dt / self.tau_m) * inputs.j
         v = self.v_rest + trace + self._after_spike_kernel(state.t_last_spike, t)
-        spikes = self.surrogate(v - self.thr)
-        return LIFSRMState(
-            v=reset_potential(v, spikes, self.v_reset).astype(dtype),
-            s=spikes.astype(dtype),
-            t_last_spike=jnp.where(spikes > 0, t, state.t_last_spike).astype(dtype),
-            j_lowpass=trace.astype(dtype),
+        spikes = self.fire(v, self.thr)
+        return state.replace(
+            v=reset_potential(v, spikes, self.v_reset),
+            s=spikes,
+            t_last_spike=jnp.where(spikes > 0, t, state.t_last_spike),
+            j_lowpass=trace,
             t=t,
         )
 

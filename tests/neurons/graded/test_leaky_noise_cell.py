@@ -14,6 +14,7 @@ from support import contract
 from support.golden import constructor_kwargs, golden_names, load_golden
 
 from dynax.activations import get_activation
+from dynax.integrate import get_integrator
 from dynax.neurons.graded.leaky_noise_cell import LeakyNoiseCell
 
 # Defect 1 of the spec's §9: ngclearn's LeakyNoiseCell runs RK4 for "heun" (and raises for
@@ -352,7 +353,7 @@ def test_defaults():
     """relu, Euler, leak 1, σ_pre = 0.1 (the reference's), σ_post = 0 (the reference's
     docstring; its code says 0.1)."""
     cell = LeakyNoiseCell(N, 1.0)
-    assert (cell.act_fx, cell.integration_type) == ("relu", "euler")
+    assert (cell.act_fx, cell.integration_type) == ("relu", get_integrator("euler"))
     assert (float(cell.sigma_pre), float(cell.sigma_post), float(cell.leak_scale)) == (
         pytest.approx(0.1),
         0.0,

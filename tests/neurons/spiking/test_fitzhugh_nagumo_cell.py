@@ -380,7 +380,7 @@ def test_euler_step_is_the_equations():
         ({"n_units": 3, "v_thr": float("nan")}, "v_thr"),
         ({"n_units": 3, "spike_reset": 1}, "spike_reset"),
         ({"n_units": 3, "integration_type": "rk45"}, "integration_type"),
-        ({"n_units": 3, "surrogate": "arctan"}, "surrogate"),
+        ({"n_units": 3, "surrogate": "nope"}, "surrogate"),
     ],
 )
 def test_bad_constructor_arguments_raise(kwargs, match):

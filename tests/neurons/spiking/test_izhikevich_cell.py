@@ -418,7 +418,7 @@ def test_per_unit_parameters():
         ({"n_units": 3, "v0": float("inf")}, "v0"),
         ({"n_units": 3, "w0": jnp.ones((3, 1))}, "w0"),
         ({"n_units": 3, "integration_type": "rk45"}, "integration_type"),
-        ({"n_units": 3, "surrogate": "arctan"}, "surrogate"),
+        ({"n_units": 3, "surrogate": "nope"}, "surrogate"),
     ],
 )
 def test_bad_constructor_arguments_raise(kwargs, match):

@@ -345,7 +345,7 @@ GOOD = dict(n_units=3, tau_m=10.0, resist_m=1.0, thr=0.5, key=KEY)
         ({"thr_jitter": -0.05}, "thr_jitter"),
         ({"sticky_spikes": 1}, "sticky_spikes"),
         ({"integration_type": "rk45"}, "integration_type"),
-        ({"surrogate": "arctan"}, "surrogate"),
+        ({"surrogate": "nope"}, "surrogate"),
         ({"key": None}, "key"),
         ({"inh_weights": jnp.ones((3, 2))}, "inh_weights"),
         ({"inh_weights": jnp.full((3, 3), jnp.nan)}, "inh_weights"),

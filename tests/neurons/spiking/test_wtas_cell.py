@@ -237,7 +237,7 @@ KEY = jax.random.key(0)
         ({"n_units": 3, "thr_gain": -0.1, "key": KEY}, "thr_gain"),
         ({"n_units": 3, "refract_time": -1.0, "key": KEY}, "refract_time"),
         ({"n_units": 3, "thr_jitter": -0.1, "key": KEY}, "thr_jitter"),
-        ({"n_units": 3, "surrogate": "boxcar", "key": KEY}, "surrogate"),
+        ({"n_units": 3, "surrogate": "nope", "key": KEY}, "surrogate"),
         ({"n_units": 3}, "key"),
     ],
 )

@@ -1,0 +1,78 @@
+"""What the conductance-based synapses (exponential, alpha, double exponential) share: the
+weights that presynaptic spikes cross, the peak conductance `ḡ`, the reversal potential and
+the current `i = −g·g_factor·(v − E_syn)`."""
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import equinox as eqx
+from jaxtyping import Array, Float
+
+from .._core import AbstractSynapse
+from .._fields import choice, parameter, size
+from .._typing import OutParam
+from ..initializers import constant
+from ._synapse_helpers import (
+    DECAYS,
+    ConstructionKeys,
+    build_weights,
+    check_synapse_shape,
+    effective_weights,
+)
+
+
+class ConductanceInputs(eqx.Module):
+    """`inputs`: presynaptic spikes; `v`: the postsynaptic voltage (needed iff `syn_rest` is
+    set)."""
+
+    inputs: Float[Array, " n_in"]
+    v: Float[Array, " n_out"] | None = None
+
+
+class AbstractConductanceSynapse(AbstractSynapse):
+    """A conductance driven by presynaptic spikes through `W ⊙ M`; a subclass states how the
+    conductance evolves between and at spikes. Every parameter is a scalar or `(n_out,)`."""
+
+    Inputs: ClassVar = ConductanceInputs
+
+    n_in: int = size()
+    n_out: int = size()
+    weights: Float[Array, "n_in n_out"]
+    mask: Float[Array, "n_in n_out"] | None
+    g_syn_bar: OutParam = parameter(per="n_out")
+    syn_rest: OutParam | None = parameter(per="n_out", optional=True)
+    g_conduct_factor: OutParam = parameter(per="n_out")
+    decay: str = choice("linear", DECAYS)
+
+    def connect(self, shape: Any, weight_init: Any, p_conn: Any, mask: Any, key: Any) -> None:
+        """Sets `n_in`, `n_out`, the weights (default all ones) and the structural mask (part
+        of the constructor: the weights are drawn from `key`)."""
+        owner = type(self).__name__
+        self.n_in, self.n_out = check_synapse_shape(owner, shape)
+        keys = ConstructionKeys(owner, key)
+        self.weights, self.mask = build_weights(
+            owner, (self.n_in, self.n_out), weight_init, constant(1.0), p_conn, mask, keys
+        )
+
+    def drive(
+        self,
+        inputs: ConductanceInputs,
+        weights: Array | None,
+        matvec: Callable[[Array, Array], Array],
+    ) -> Array:
+        """`s @ (W ⊙ M)`: the presynaptic events summed per postsynaptic unit."""
+        if inputs.v is None and self.syn_rest is not None:
+            raise ValueError(
+                f"{type(self).__name__}.step: input `v` (the postsynaptic voltage, shape "
+                f"({self.n_out},)) is needed when `syn_rest` is set; pass it, or build the "
+                "synapse with syn_rest=None for a current i = −g·g_conduct_factor."
+            )
+        w = self.weights if weights is None else weights
+        return matvec(inputs.inputs, effective_weights(w, self.mask))
+
+    def current(self, g: Array, v: Array | None) -> Array:
+        """`i = −g·g_factor·(v − E_syn)`, or `−g·g_factor` without a reversal potential."""
+        current = -g * self.g_conduct_factor
+        if self.syn_rest is not None:
+            current = current * (v - self.syn_rest)
+        return current
