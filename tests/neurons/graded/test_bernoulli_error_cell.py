@@ -187,12 +187,18 @@ def test_clip_keeps_the_gradient_pointing_at_the_target():
     """p = 0 (or a logit of −1e3) with target 1: q = ε and dp = 1/ε − 0 (probabilities) or
     1 − ε (logits), as in the reference; p = 1 with target 0: dp = −1/ε."""
     probs = BernoulliErrorCell(2).step(
-        BernoulliErrorCell(2).init_state(), BernoulliErrorCell.Inputs(jnp.array([0.0, 1.0]), jnp.array([1.0, 0.0])), None, 1
+        BernoulliErrorCell(2).init_state(),
+        BernoulliErrorCell.Inputs(jnp.array([0.0, 1.0]), jnp.array([1.0, 0.0])),
+        None,
+        1,
     )
     np.testing.assert_allclose(probs.dp, [1.0 / EPS, -1.0 / EPS], rtol=1e-3)
     np.testing.assert_allclose(probs.L, 2 * np.log(EPS), rtol=1e-3)
     lgts = BernoulliErrorCell(2, input_logits=True).step(
-        BernoulliErrorCell(2).init_state(), BernoulliErrorCell.Inputs(jnp.array([-1e3, 1e3]), jnp.array([1.0, 0.0])), None, 1
+        BernoulliErrorCell(2).init_state(),
+        BernoulliErrorCell.Inputs(jnp.array([-1e3, 1e3]), jnp.array([1.0, 0.0])),
+        None,
+        1,
     )
     np.testing.assert_allclose(lgts.dp, [1.0 - EPS, -(1.0 - EPS)], rtol=1e-5)
     np.testing.assert_allclose(lgts.L, 2 * np.log(EPS), rtol=1e-3)

@@ -1,0 +1,3 @@
+"""Registry entries of the encoders."""
+
+COMPONENTS: dict = {}

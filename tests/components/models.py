@@ -1,0 +1,3 @@
+"""Registry entries of the models."""
+
+COMPONENTS: dict = {}

@@ -1,0 +1,3 @@
+"""Registry entries of the synapses."""
+
+COMPONENTS: dict = {}

@@ -1,0 +1,207 @@
+"""The contract of `dynax._core.AbstractCell`, for every public component of the registry
+(`tests/components/`): purity, shapes and dtypes, `jit` = eager, `vmap` = loop, no retrace on
+a parameter's value, finite long runs, bad input, checkpoint round trip."""
+
+import dataclasses
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from components import REGISTRY
+from hypothesis import given
+from hypothesis import strategies as st
+from support import contract
+
+import dynax
+from dynax import checkpoint
+from dynax._core import _annotated_shapes
+
+NAMES = sorted(REGISTRY)
+BAD_ARGUMENTS = [
+    pytest.param(name, kwargs, match, id=f"{name}-{i}")
+    for name in NAMES
+    for i, (kwargs, match) in enumerate(REGISTRY[name].bad_arguments)
+]
+
+
+def _public_components() -> set[str]:
+    """Every concrete cell, synapse and network that `dynax` exports."""
+    found = set()
+    for module in (dynax, dynax.synapses, dynax.neurons.graded, dynax.neurons.spiking):
+        for name in module.__all__:
+            value = getattr(module, name)
+            if (
+                isinstance(value, type)
+                and issubclass(value, dynax.AbstractCell)
+                and not name.startswith("Abstract")
+            ):
+                found.add(name)
+    return found
+
+
+def test_the_registry_covers_every_public_component():
+    assert _public_components() == set(REGISTRY)
+
+
+def _key(component, draw):
+    return jax.random.key(draw(st.integers(0, 2**31 - 1))) if component.random else None
+
+
+def _draw_case(component, draw):
+    """A drawn valid `(cell, state, inputs, key, dt)`."""
+    if component.cells is None:
+        cell = component.example(jax.random.key(draw(st.integers(0, 2**31 - 1))))
+    else:
+        cell = draw(component.cells)
+    return cell, *_draw_step(component, cell, draw)
+
+
+def _draw_step(component, cell, draw):
+    state = cell.init_state() if component.state is None else component.state(cell, draw)
+    inputs = (
+        component.example_inputs(cell) if component.inputs is None else component.inputs(cell, draw)
+    )
+    return state, inputs, _key(component, draw), draw(component.dt)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@given(data=st.data())
+def test_step_is_pure_and_preserves_structure(name, data):
+    contract.assert_pure(*_draw_case(REGISTRY[name], data.draw))
+
+
+@pytest.mark.parametrize("name", NAMES)
+@given(data=st.data())
+def test_jit_matches_eager(name, data):
+    component = REGISTRY[name]
+    contract.assert_jit_matches_eager(
+        *_draw_case(component, data.draw), rtol=component.rtol, atol=component.atol
+    )
+
+
+@pytest.mark.parametrize("name", NAMES)
+@given(data=st.data())
+def test_vmap_matches_loop(name, data):
+    component = REGISTRY[name]
+    cell, *_ = _draw_case(component, data.draw)
+    dt = data.draw(component.dt)
+    samples = [_draw_step(component, cell, data.draw)[:3] for _ in range(3)]
+    states, inputs, keys = (
+        jax.tree.map(lambda *xs: jnp.stack(xs), *part) for part in zip(*samples, strict=True)
+    )
+    contract.assert_vmap_matches_loop(
+        cell, states, inputs, keys, dt, rtol=component.rtol, atol=component.atol
+    )
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if REGISTRY[n].finite_run is not None])
+@given(data=st.data())
+def test_1000_steps_stay_finite(name, data):
+    component = REGISTRY[name]
+    cell, state, _, key, _ = _draw_case(component, data.draw)
+    inputs, dt = component.finite_run(cell, data.draw)
+    contract.assert_finite_run(cell, cell.init_state(), inputs, key, jnp.asarray(dt))
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if REGISTRY[n].retrace is not None])
+def test_a_new_parameter_value_does_not_retrace(name):
+    component = REGISTRY[name]
+    make, values = component.retrace
+    cell = make(values[0])
+    key = jax.random.key(0) if component.random else None
+    contract.assert_no_retrace(
+        make, values, cell.init_state(), component.example_inputs(cell), key, 0.5
+    )
+
+
+@pytest.mark.parametrize(("name", "kwargs", "match"), BAD_ARGUMENTS)
+def test_bad_constructor_arguments_raise(name, kwargs, match):
+    component = REGISTRY[name]
+    build = component.build or type(component.example(jax.random.key(0)))
+    with pytest.raises(ValueError, match=match):
+        build(**kwargs)
+
+
+def _example(name):
+    component = REGISTRY[name]
+    cell = component.example(jax.random.key(0))
+    key = jax.random.key(1) if component.random else None
+    return cell, cell.init_state(), component.example_inputs(cell), key
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_wrong_input_shapes_raise_at_trace_time(name):
+    """Each input given a leading batch axis: a `ValueError` naming the cell, the input, the
+    expected and the given shape, raised while tracing."""
+    cell, state, inputs, key = _example(name)
+    owner = type(cell).__name__
+    for field in dataclasses.fields(inputs):
+        value = getattr(inputs, field.name)
+        if value is None or not eqx.is_array(value):
+            continue
+        batched = dataclasses.replace(inputs, **{field.name: jnp.stack([value, value])})
+        shape = tuple(value.shape)
+        pattern = (
+            rf"{owner}\.step: input `{field.name}` must have shape {_escaped(shape)}.*"
+            rf"got shape {_escaped((2, *shape))}"
+        )
+        with pytest.raises(ValueError, match=pattern):
+            jax.jit(lambda s, x, k: cell.step(s, x, k, 0.5))(state, batched, key)
+
+
+def _escaped(shape):
+    return str(tuple(shape)).replace("(", r"\(").replace(")", r"\)")
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("wrong", ["array", "dict", "none"])
+def test_inputs_of_another_structure_raise(name, wrong):
+    cell, state, inputs, key = _example(name)
+    given_inputs = {
+        "array": jax.tree.leaves(inputs)[0],
+        "dict": {f.name: getattr(inputs, f.name) for f in dataclasses.fields(inputs)},
+        "none": None,
+    }[wrong]
+    owner = type(cell).__name__
+    with pytest.raises(ValueError, match=rf"{owner}\.step: `inputs` must be {owner}\.Inputs\("):
+        cell.step(state, given_inputs, key, 0.5)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("dt", [0.0, -0.5, float("nan"), float("inf"), None, "0.1", (0.1, 0.2)])
+def test_bad_dt_raises(name, dt):
+    cell, state, inputs, key = _example(name)
+    with pytest.raises(ValueError, match=rf"{type(cell).__name__}\.step: `dt` must be"):
+        cell.step(state, inputs, key, jnp.asarray(dt) if isinstance(dt, tuple) else dt)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_annotated_shape_is_checked(name):
+    """Every array field of `State` and `Inputs` names sizes the cell knows, so `check_step`
+    really checks its shape."""
+    cell, state, inputs, _ = _example(name)
+    dims = cell.dimensions()
+    for value in (state, inputs):
+        for field in dataclasses.fields(value):
+            if eqx.is_array(getattr(value, field.name)):
+                assert _annotated_shapes(field.type, dims) is not None, field.name
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_checkpoint_round_trip_is_bit_exact(tmp_path, name):
+    component = REGISTRY[name]
+    model = component.example(jax.random.key(1))
+    state = model.init_state(key=jax.random.key(2))
+    for i in range(3):  # a few steps, so the state is not just the rest state
+        state = model.step(state, component.example_inputs(model), jax.random.key(i), 0.5)
+    tree = {"model": model, "state": state}
+    checkpoint.save(tmp_path / f"{name}.ckpt", tree)
+    other = component.example(jax.random.key(3))
+    like = {"model": other, "state": other.init_state(key=jax.random.key(4))}
+    loaded = checkpoint.load(tmp_path / f"{name}.ckpt", like)
+    assert jax.tree.structure(loaded) == jax.tree.structure(tree)
+    for x, y in zip(jax.tree.leaves(loaded), jax.tree.leaves(tree), strict=True):
+        assert np.asarray(x).dtype == np.asarray(y).dtype
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
