@@ -100,7 +100,7 @@ def test_vmap_matches_loop(name, data):
 @given(data=st.data())
 def test_1000_steps_stay_finite(name, data):
     component = REGISTRY[name]
-    cell, state, _, key, _ = _draw_case(component, data.draw)
+    cell, _, _, key, _ = _draw_case(component, data.draw)
     inputs, dt = component.finite_run(cell, data.draw)
     contract.assert_finite_run(cell, cell.init_state(), inputs, key, jnp.asarray(dt))
 

@@ -16,6 +16,9 @@ Draw = Callable[[st.SearchStrategy], Any]
 """hypothesis' `data.draw`."""
 
 
+DEFAULT_DT = st.floats(0.01, 1.0)
+
+
 @dataclasses.dataclass(frozen=True)
 class Component:
     """How the contract suite builds and drives one component.
@@ -47,7 +50,7 @@ class Component:
     cells: st.SearchStrategy | None = None
     state: Callable[[Any, Draw], Any] | None = None
     inputs: Callable[[Any, Draw], Any] | None = None
-    dt: st.SearchStrategy = st.floats(0.01, 1.0)
+    dt: st.SearchStrategy = DEFAULT_DT
     random: bool = False
     rtol: float = 1e-6
     atol: float = 1e-6
