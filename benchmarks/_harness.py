@@ -77,9 +77,11 @@ def run_isolated(
     *,
     cwd: str | None = None,
     timeout: float | None = None,
+    env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Runs `python -m <module> <args>` in a fresh process (in `cwd`) and returns its JSON
-    line, or `{"error": ...}` if it failed or ran past `timeout` seconds."""
+    """Runs `python -m <module> <args>` in a fresh process (in `cwd`, with `env` added to the
+    environment) and returns its JSON line, or `{"error": ...}` if it failed or ran past
+    `timeout` seconds."""
     try:
         done = subprocess.run(
             [python or sys.executable, "-m", module, *args],
@@ -88,6 +90,7 @@ def run_isolated(
             check=False,
             cwd=cwd,
             timeout=timeout,
+            env=None if env is None else {**os.environ, **env},
         )
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout} s", "args": args}

@@ -7,7 +7,7 @@ them over time with one `jax.lax.scan`.
 
 from . import activations, initializers, integrate, parallel, surrogate
 from ._core import AbstractCell, AbstractSynapse
-from .checkpoint import load, save
+from .checkpoint import CheckpointError, load, save
 from .encoders import BernoulliCell, LatencyCell, PoissonCell
 from .models import PredictiveCodingNetwork, RecurrentSpikingNetwork
 from .neurons.graded import (
@@ -55,6 +55,7 @@ __all__ = [
     "AlphaSynapse",
     "BernoulliCell",
     "BernoulliErrorCell",
+    "CheckpointError",
     "DenseSynapse",
     "DoubleExpSynapse",
     "ExponentialSynapse",

@@ -28,7 +28,7 @@ from jaxtyping import Array, PRNGKeyArray, PyTree
 
 from ._fields import validate
 from ._typing import TimeStep
-from ._validate import check_time_step
+from ._validate import check_key, check_time_step
 
 
 class CellState(eqx.Module):
@@ -199,10 +199,12 @@ class AbstractSynapse(AbstractCell):
 
 
 def require_key(owner: str, key: PRNGKeyArray | None) -> PRNGKeyArray:
-    """Returns `key`, or raises a `ValueError` saying that this cell draws random numbers."""
+    """Returns `key`, or raises a `ValueError` saying that this cell draws random numbers (or
+    that `key` is not a PRNG key)."""
     if key is None:
         raise ValueError(
             f"{owner}.step draws random numbers and needs a PRNG key, got key=None. "
             "Pass e.g. jax.random.key(0), split once per step."
         )
+    check_key(f"{owner}.step", "key", key)
     return key

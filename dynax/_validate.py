@@ -7,6 +7,7 @@ the arguments of `step` at trace time. A value that is being traced (a module bu
 """
 
 import dataclasses
+import os
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -148,3 +149,50 @@ def check_time_step(owner: str, dt: Any) -> None:
     if jnp.ndim(dt) != 0:
         fail(owner, "dt", "a scalar", f"shape {jnp.shape(dt)}")
     check_value(owner, "dt", dt, POSITIVE)
+
+
+def check_stable_step(owner: str, dt: Any, limit: float, why: str) -> None:
+    """Raises `ValueError` unless `dt ≤ limit` (skipped while `dt` is traced): for explicit
+    updates that leave their stable domain beyond `limit` (computed by the caller from
+    concrete parameters)."""
+    step = concrete(dt)
+    if step is not None and not np.all(step <= limit):
+        fail(owner, "dt", f"at most {float(limit):.6g} here", repr(step.item()), why)
+
+
+def check_key(owner: str, name: str, key: Any) -> None:
+    """`key` is one PRNG key: a typed key (`jax.random.key(0)`) or a raw `uint32[2]` one
+    (`jax.random.PRNGKey(0)`)."""
+    typed = isinstance(key, jax.Array) and jnp.issubdtype(key.dtype, jax.dtypes.prng_key)
+    raw = (
+        isinstance(key, jax.Array | np.ndarray)
+        and key.dtype == np.uint32
+        and tuple(key.shape) == (2,)
+    )
+    if not ((typed and key.shape == ()) or raw):
+        got = (
+            f"an array of shape {key.shape} and dtype {key.dtype}"
+            if hasattr(key, "dtype")
+            else repr(key)
+        )
+        fail(owner, name, "a PRNG key, e.g. jax.random.key(0)", got)
+
+
+def check_memory(owner: str, what: str, shape: tuple[int, ...], dtype: Any) -> None:
+    """Raises `ValueError` before an array of `shape` is allocated when it would not fit in the
+    memory of the default device (its `bytes_limit`; on a CPU, the machine's RAM), saying how
+    many bytes it would need; XLA would otherwise abort the process."""
+    needed = int(np.prod(shape, dtype=np.float64)) * np.dtype(dtype).itemsize
+    device = jax.devices()[0]
+    stats = device.memory_stats() if hasattr(device, "memory_stats") else None
+    limit = (stats or {}).get("bytes_limit")
+    if limit is None:
+        try:
+            limit = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (AttributeError, ValueError, OSError):
+            return
+    if needed > limit:
+        raise ValueError(
+            f"{owner}: {what} of shape {tuple(shape)} would need {needed:.3e} bytes, more than "
+            f"the {limit:.3e} bytes of memory of {device.device_kind}."
+        )

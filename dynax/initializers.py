@@ -22,12 +22,7 @@ arrays that ngclearn 3.2.3's JAX path gives.
 a synapse constructor takes: an initializer (any callable `(key, shape) -> array`), a name, or
 a `(name, kwargs)` pair as recorded in the golden files (`["uniform", {"low": 0.1}]`).
 
-Differences from ngclearn 3.2.3: `log_gaussian` works (the reference's JAX path raises
-`NameError`) and takes a `mean`; `fan_in_uniform` uses the fan-in `shape[0]` (the reference uses
-`shape[1]`, the fan-out of an `(n_in, n_out)` matrix); `row_mask` keeps rows (the reference
-keeps columns of a square matrix and raises otherwise); `col_mask`/`row_mask` also accept a list
-or tuple of indices to keep (the reference raises); a missing key is an error, never a
-time-seeded key; the `use_numpy` path does not exist.
+Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
 """
 
 import inspect

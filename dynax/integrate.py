@@ -16,6 +16,7 @@ explicit Runge–Kutta scheme is one `ButcherTableau`; any other scheme subclass
 
 import abc
 import dataclasses
+import math
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeAlias
 
@@ -49,9 +50,12 @@ def _combine(y: PyTree, dt: TimeStep, weighted: list[tuple[float, PyTree]]) -> P
 
 class AbstractStepper(eqx.Module):
     """One step `y(t) → y(t + dt)` of `dy/dt = vector_field(t, y, args)`, with `args` held
-    fixed over the step. `order` is the global order of accuracy."""
+    fixed over the step. `order` is the global order of accuracy; `stability_limit` the largest
+    `dt·λ` for which a step of the decay `dy/dt = −λ·y` (λ > 0) does not grow (∞ where it
+    never does, and where it is not known)."""
 
     order: ClassVar[int]
+    stability_limit: ClassVar[float] = math.inf
 
     @abc.abstractmethod
     def __call__(
@@ -91,6 +95,7 @@ class Euler(ExplicitRungeKutta):
     """Forward Euler (order 1): `y⁺ = y + dt·f(t, y)`."""
 
     order = 1
+    stability_limit = 2.0
     tableau = ButcherTableau(a=((),), b=(1.0,), c=(0.0,))
 
 
@@ -98,6 +103,7 @@ class Midpoint(ExplicitRungeKutta):
     """Explicit midpoint (RK2, order 2): `k₂ = f(t + dt/2, y + dt/2·k₁)`, `y⁺ = y + dt·k₂`."""
 
     order = 2
+    stability_limit = 2.0
     tableau = ButcherTableau(a=((), (0.5,)), b=(0.0, 1.0), c=(0.0, 0.5))
 
 
@@ -105,6 +111,7 @@ class Heun(ExplicitRungeKutta):
     """Heun's method (order 2): `k₂ = f(t + dt, y + dt·k₁)`, `y⁺ = y + dt/2·(k₁ + k₂)`."""
 
     order = 2
+    stability_limit = 2.0
     tableau = ButcherTableau(a=((), (1.0,)), b=(0.5, 0.5), c=(0.0, 1.0))
 
 
@@ -113,6 +120,7 @@ class Ralston(ExplicitRungeKutta):
     `y⁺ = y + dt·(k₁/3 + 2k₂/3)`."""
 
     order = 2
+    stability_limit = 2.0
     tableau = ButcherTableau(a=((), (0.75,)), b=(1.0 / 3.0, 2.0 / 3.0), c=(0.0, 0.75))
 
 
@@ -120,6 +128,7 @@ class RK4(ExplicitRungeKutta):
     """Classic fourth-order Runge–Kutta: `y⁺ = y + dt·(k₁ + 2k₂ + 2k₃ + k₄)/6`."""
 
     order = 4
+    stability_limit = 2.785  # the real root of 1 − z + z²/2 − z³/6 + z⁴/24 = −1
     tableau = ButcherTableau(
         a=((), (0.5,), (0.0, 0.5), (0.0, 0.0, 1.0)),
         b=(1 / 6, 1 / 3, 1 / 3, 1 / 6),
@@ -177,6 +186,7 @@ class SemiImplicitEuler(AbstractStepper):
     oscillator (forward Euler spirals outwards)."""
 
     order = 1
+    stability_limit = 2.0
 
     def __call__(self, vector_field, t, y, dt, args):
         if not (isinstance(y, tuple) and len(y) == 2):

@@ -40,8 +40,14 @@ def shard_leading(
     axis_name = axis_name or mesh.axis_names[0]
     size = mesh.shape[axis_name]
 
-    def place(x):
+    def place(path, x):
         x = jnp.asarray(x) if not isinstance(x, np.ndarray) else x
+        if x.ndim == 0:
+            raise ValueError(
+                f"shard_leading: every leaf needs a leading (batch) axis to split; "
+                f"tree{jax.tree_util.keystr(path)} is a scalar. Replicate it instead "
+                "(dynax.parallel.replicate)."
+            )
         sharding = NamedSharding(mesh, P(axis_name))
         if process_local:
             global_shape = (x.shape[0] * jax.process_count(), *x.shape[1:])
@@ -50,7 +56,7 @@ def shard_leading(
         _check_divisible(x.shape[0], size, axis_name)
         return jax.device_put(x, sharding)
 
-    return jax.tree.map(place, tree)
+    return jax.tree_util.tree_map_with_path(place, tree)
 
 
 def replicate(tree: PyTree, mesh: Mesh) -> PyTree:

@@ -6,12 +6,11 @@ from collections.abc import Callable
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jaxtyping import PRNGKeyArray, PyTree
 
 from ._core import AbstractCell
 from ._typing import TimeStep
-from ._validate import check_int, concrete
+from ._validate import check_int, check_time_step
 
 
 def simulate(
@@ -70,7 +69,7 @@ def simulate(
     num_steps = _num_steps(inputs, num_steps)
     check_int("simulate", "record_every", record_every, minimum=1)
     check_int("simulate", "start_step", start_step, minimum=0)
-    _check_dt(dt)
+    check_time_step("simulate", dt)
     if checkpoint_every is not None:
         check_int("simulate", "checkpoint_every", checkpoint_every, minimum=1)
         if checkpoint_every % record_every:
@@ -78,9 +77,47 @@ def simulate(
                 f"simulate: `checkpoint_every` ({checkpoint_every}) must be a multiple of "
                 f"`record_every` ({record_every})."
             )
-    merge = _merger(inputs, constant_inputs)
+    _merger(inputs, constant_inputs)  # checks that the two fit together
     record = _whole_state if record is None else record
     _check_record(record, state)
+    arguments = (model, state, inputs, constant_inputs, key, dt)
+    traced = any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(arguments))
+    # Called eagerly, one compiled function per configuration: a later call with new values
+    # (a new state, other inputs, other parameters) reuses it instead of tracing the loop
+    # again. Under a transformation the caller's trace is the compilation.
+    run = _run if traced else _compiled_run
+    return run(
+        model,
+        state,
+        inputs,
+        constant_inputs,
+        key,
+        dt,
+        jnp.asarray(start_step),
+        num_steps=num_steps,
+        record=record,
+        record_every=record_every,
+        checkpoint_every=checkpoint_every,
+        progress=progress,
+    )
+
+
+def _run(
+    model,
+    state,
+    inputs,
+    constant_inputs,
+    key,
+    dt,
+    start_step,
+    *,
+    num_steps,
+    record,
+    record_every,
+    checkpoint_every,
+    progress,
+):
+    merge = _merger(inputs, constant_inputs)
     tick = _Progress(num_steps) if progress else None
 
     def one_step(carry, index_and_inputs):
@@ -135,6 +172,9 @@ def simulate(
     else:
         recorded = jax.tree.map(lambda *xs: jnp.concatenate(xs), *pieces)
     return carry, recorded
+
+
+_compiled_run = eqx.filter_jit(_run)
 
 
 def _whole_state(state: PyTree) -> PyTree:
@@ -207,14 +247,6 @@ def _num_steps(inputs: PyTree, num_steps: int | None) -> int:
     return length
 
 
-def _check_dt(dt: TimeStep) -> None:
-    if jnp.ndim(dt) != 0:
-        raise ValueError(f"simulate: `dt` must be a scalar, got shape {jnp.shape(dt)}.")
-    value = concrete(dt)
-    if value is not None and not (np.isfinite(value) and value > 0):
-        raise ValueError(f"simulate: `dt` must be finite and > 0, got {value.item()!r}.")
-
-
 def _checked(record: Callable, state: PyTree) -> PyTree:
     kept = record(state)
     for path, leaf in jax.tree_util.tree_leaves_with_path(kept):
@@ -241,7 +273,8 @@ def _reshape_time(tree: PyTree, shape: tuple[int, ...]) -> PyTree:
 
 
 def _merge_leading(tree: PyTree) -> PyTree:
-    return jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), tree)
+    # explicit sizes: `reshape(-1, ...)` cannot infer the axis of a zero-size leaf
+    return jax.tree.map(lambda x: x.reshape(x.shape[0] * x.shape[1], *x.shape[2:]), tree)
 
 
 class _Progress:

@@ -1,6 +1,7 @@
 """Checkpoints: bit-exact round trips, atomic writes, clear errors, resumption."""
 
 import os
+import subprocess
 
 import equinox as eqx
 import jax
@@ -277,3 +278,91 @@ def test_resume_from_checkpoint_equals_uninterrupted_run(tmp_path):
     )
     resumed, _ = simulate(cell2, state2, jax.tree.map(lambda x: x[20:], j), dt=0.2, start_step=20)
     _assert_bit_exact(resumed, whole)
+
+
+# ---------------------------------------------------------------- every dtype, damaged files
+
+EVERY_DTYPE = {
+    "float32": jnp.linspace(-1.0, 1.0, 5),
+    "float16": jnp.linspace(-1.0, 1.0, 5).astype(jnp.float16),
+    "bfloat16": jnp.linspace(-1.0, 1.0, 5).astype(jnp.bfloat16),
+    "float8_e4m3fn": jnp.linspace(-1.0, 1.0, 5).astype(jnp.float8_e4m3fn),
+    "int8": jnp.arange(-2, 3, dtype=jnp.int8),
+    "int32": jnp.arange(5),
+    "uint32": jnp.arange(5, dtype=jnp.uint32),
+    "bool": jnp.array([True, False, True]),
+    "complex64": jnp.array([1 + 2j, -0.5j]),
+    "typed_key": jax.random.key(7),
+    "typed_keys": jax.random.split(jax.random.key(8), 3),
+    "raw_key": jax.random.PRNGKey(9),
+    "scalar": jnp.asarray(3.5),
+    "python_float": 2.25,
+    "numpy": np.arange(4.0),
+}
+
+
+def _bits(x):
+    if isinstance(x, jax.Array) and jnp.issubdtype(x.dtype, jax.dtypes.prng_key):
+        return np.asarray(jax.random.key_data(x)), str(jax.random.key_impl(x))
+    return np.asarray(x).tobytes(), np.asarray(x).dtype
+
+
+def test_every_dtype_and_typed_keys_round_trip_bit_exact(tmp_path):
+    checkpoint.save(tmp_path / "all.ckpt", EVERY_DTYPE)
+    loaded = checkpoint.load(tmp_path / "all.ckpt", EVERY_DTYPE)
+    for name, value in EVERY_DTYPE.items():
+        got, want = _bits(loaded[name]), _bits(value)
+        np.testing.assert_array_equal(got[0], want[0], err_msg=name)
+        assert got[1] == want[1], name
+        assert type(loaded[name]) is type(value), name
+
+
+def _damaged(blob: bytes, how: str, rng) -> bytes:
+    if how == "truncated":
+        return blob[: int(rng.integers(0, len(blob)))]
+    if how == "flipped":
+        position = int(rng.integers(len(checkpoint._MAGIC), len(blob)))
+        flipped = bytearray(blob)
+        flipped[position] ^= 1 << int(rng.integers(0, 8))
+        return bytes(flipped)
+    if how == "appended":
+        return blob + b"\x00"
+    return {"empty": b"", "pickle": b"\x80\x04\x95 a pickle", "text": b"hello\n" * 100}[how]
+
+
+@pytest.mark.parametrize("how", ["truncated", "flipped", "appended", "empty", "pickle", "text"])
+def test_a_damaged_file_raises_one_error_naming_it(tmp_path, how):
+    """Every kind of damage, at random places: `CheckpointError` (a `ValueError`) naming the
+    file, never another exception, never a silent load. A flipped bit of the payload is
+    caught by its SHA-256."""
+    tree = {"model": RateCell(4, jnp.arange(1.0, 5.0)), "keys": jax.random.split(KEY, 2)}
+    checkpoint.save(tmp_path / "good.ckpt", tree)
+    blob = (tmp_path / "good.ckpt").read_bytes()
+    rng = np.random.default_rng(0)
+    for trial in range(25 if how in ("truncated", "flipped") else 1):
+        path = tmp_path / f"bad{trial}.ckpt"
+        path.write_bytes(_damaged(blob, how, rng))
+        with pytest.raises(checkpoint.CheckpointError, match=str(path)):
+            checkpoint.load(path, tree)
+
+
+def test_a_killed_save_leaves_no_file_behind_after_the_next_save(tmp_path):
+    """A save killed by a signal cannot clean up; the next save to the same target removes
+    the temporary file of a process that no longer exists, and keeps a live one's."""
+    target = tmp_path / "m.ckpt"
+    dead = _exited_pid()
+    stale = tmp_path / f".m.ckpt.{dead}.tmp"
+    stale.write_bytes(b"x" * 1000)
+    live = tmp_path / f".m.ckpt.{os.getppid()}.tmp"
+    live.write_bytes(b"y")
+    checkpoint.save(target, RateCell(3, 1.0))
+    assert not stale.exists() and live.exists()
+    live.unlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.ckpt"]
+
+
+def _exited_pid() -> int:
+    """The pid of a process that has exited (and been reaped)."""
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid

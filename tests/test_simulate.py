@@ -10,7 +10,9 @@ from support import hlo as hlo_text
 
 from dynax._core import AbstractCell
 from dynax.neurons.graded.rate_cell import RateCell
+from dynax.neurons.spiking.adex_cell import AdExCell
 from dynax.simulate import simulate
+from dynax.synapses.dense_synapse import DenseSynapse
 
 
 class RandomWalk(AbstractCell):
@@ -248,6 +250,9 @@ def test_progress_bar_counts_every_step_of_a_jitted_run(capsys):
         ({"inputs": RateCell.Inputs(J), "dt": -1.0}, "dt"),
         ({"inputs": RateCell.Inputs(J), "dt": float("nan")}, "dt"),
         ({"inputs": RateCell.Inputs(J), "dt": jnp.ones(2)}, "dt"),
+        ({"inputs": RateCell.Inputs(J), "dt": None}, "dt"),
+        ({"inputs": RateCell.Inputs(J), "dt": "0.1"}, "dt"),
+        ({"inputs": RateCell.Inputs(J), "dt": float("inf")}, "dt"),
         ({"inputs": RateCell.Inputs(J), "record_every": 0}, "record_every"),
         ({"inputs": RateCell.Inputs(J), "record_every": 2, "checkpoint_every": 3}, "multiple"),
     ],
@@ -267,3 +272,39 @@ def test_record_returning_non_arrays_raises(record):
 def test_wrong_input_shape_reaches_the_cell_check():
     with pytest.raises(ValueError, match=r"RateCell.step: input `j` must have shape \(3,\)"):
         simulate(CELL, CELL.init_state(), RateCell.Inputs(jnp.ones((5, 4))), dt=1.0)
+
+
+def test_checkpointed_runs_record_zero_size_leaves():
+    """A state with a zero-size leaf (the empty delay buffer of a DenseSynapse without
+    delays) is recorded through checkpointed segments as in a plain run."""
+    synapse = DenseSynapse((4, 4), key=jax.random.key(0))
+    inputs = DenseSynapse.Inputs(jax.random.normal(jax.random.key(1), (64, 4)))
+    plain = simulate(synapse, synapse.init_state(), inputs, dt=0.1)
+    segmented = simulate(synapse, synapse.init_state(), inputs, dt=0.1, checkpoint_every=8)
+    assert segmented[1].buffer.shape == (64, 0, 4)
+    for a, b in zip(jax.tree.leaves(plain), jax.tree.leaves(segmented), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_eager_calls_compile_once_per_configuration():
+    """A second eager call with new values (state, inputs, a parameter given as an int or a
+    NumPy scalar instead of a float) reuses the compiled run (only the new argument's
+    conversion may compile)."""
+    compiled = []
+    jax.monitoring.register_event_duration_secs_listener(
+        lambda name, duration, fun_name="", **kwargs: compiled.append(fun_name)
+        if name == "/jax/core/compile/backend_compile_duration"
+        else None
+    )
+
+    def run(tau, drive):
+        cell = AdExCell(4, tau_m=tau)
+        inputs = AdExCell.Inputs(jnp.full(4, drive))
+        return simulate(cell, cell.init_state(), constant_inputs=inputs, num_steps=50, dt=0.5)
+
+    run(15.0, 20.0)
+    assert "jit(_run)" in compiled  # the first call compiles the loop
+    compiled.clear()
+    for tau, drive in [(20, 25.0), (np.float32(12.0), 30.0), (jnp.asarray(18.0), 10.0)]:
+        run(tau, drive)
+    assert "jit(_run)" not in compiled, compiled

@@ -31,7 +31,7 @@ class BernoulliCell(AbstractCell):
 
     - `n_units`: number of units.
 
-    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md`, §7.
+    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
     State: ClassVar = SpikeTrainState

@@ -63,7 +63,7 @@ class LatencyCell(AbstractCell):
     - `clip_spikes`: emit no spike for inputs below θ.
     - `num_steps`: length of the presentation in steps (≥ 1; used by `normalize`).
 
-    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md`, §7.
+    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
     State: ClassVar = LatencyCellState

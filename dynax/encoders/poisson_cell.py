@@ -42,7 +42,7 @@ class PoissonCell(AbstractCell):
     - `target_freq`: the rate (Hz, ≥ 0) of a unit whose input is 1 (scalar or per unit).
     - `exact`: use `p = 1 − e^{−λ·dt}` rather than the reference's `p = λ·dt`.
 
-    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md`, §7.
+    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
     State: ClassVar = SpikeTrainState

@@ -12,7 +12,7 @@ from jaxtyping import Array, Float, PRNGKeyArray, PyTree
 from .._core import AbstractCell
 from .._fields import checked_size
 from .._typing import ParamLike, TimeStep
-from .._validate import check_input, fail
+from .._validate import check_input, check_stable_step, concrete, fail
 from ..neurons.graded.gaussian_error_cell import GaussianErrorCell, GaussianErrorCellState
 from ..neurons.graded.rate_cell import RateCell, RateCellState
 from ..synapses.dense_synapse import DenseSynapse
@@ -206,6 +206,18 @@ class PredictiveCodingNetwork(AbstractCell):
     ) -> PredictiveCodingState:
         """One synchronous inference step (see the class docstring); `key` is unused."""
         self.check_step(state, inputs, dt)
+        for cell, error in zip(self.latents, self.errors, strict=False):
+            tau, sigma = concrete(cell.tau_m), concrete(error.sigma)
+            if cell.is_stateful and tau is not None and sigma is not None:
+                limit = cell.integration_type.stability_limit
+                check_stable_step(
+                    f"{type(self).__name__}.step",
+                    dt,
+                    limit * tau.min() * sigma.min(),
+                    "A hidden layer relaxes at the rate 1/(tau_m·sigma) or faster, and "
+                    f"{type(cell.integration_type).__name__} is stable only for "
+                    f"dt·rate ≤ {limit}.",
+                )
         outputs = tuple(z.zF for z in state.z)
         targets = tuple(z.z for z in state.z)
         (d_outputs, d_targets), errors = jax.grad(

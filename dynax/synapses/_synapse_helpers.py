@@ -24,7 +24,15 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, PRNGKeyArray
 
 from .._fields import Rejected, to_param
-from .._validate import PROBABILITY, check_shape, check_value, concrete, fail
+from .._validate import (
+    PROBABILITY,
+    check_key,
+    check_memory,
+    check_shape,
+    check_value,
+    concrete,
+    fail,
+)
 from ..initializers import as_initializer
 
 DECAYS = ("linear", "exponential")
@@ -38,6 +46,8 @@ class ConstructionKeys:
 
     def __init__(self, owner: str, key: PRNGKeyArray | None):
         self.owner = owner
+        if key is not None:
+            check_key(owner, "key", key)
         self._keys = None if key is None else jax.random.split(key, 4)
         self._extra = None
 
@@ -193,6 +203,7 @@ def build_weights(
     connection.
     """
     init = default_init if weight_init is None else weight_init
+    check_memory(owner, "the weights", shape, jnp.result_type(float))
     weights = materialize(owner, "weight_init", init, [shape], keys.weights)
     p = to_param(p_conn)
     if isinstance(p, Rejected):

@@ -42,11 +42,7 @@ class AlphaSynapse(AbstractConductanceSynapse):
     `h⁺ = h·a + e·ḡ(s@W)`, `g⁺ = (g + h·dt/τ)·a` with `a = exp(−dt/τ)`, so the samples lie on
     the alpha function for any `dt`.
 
-    Differences from ngclearn 3.2.3: it runs (the reference reads a removed `resist_scale`
-    attribute and fails to compile); `g` couples to `h` with the rate `1/τ`, so the response
-    does not depend on `dt` (the reference's `g⁺ = g(1 − dt/τ) + h⁺` scales it by `1/dt`),
-    and `h` jumps by `e·ḡ` so that the peak is `ḡ`; `p_conn` masks; weights default to ones
-    (`is_nonplastic` is gone); no bias.
+    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
     State: ClassVar = AlphaSynapseState

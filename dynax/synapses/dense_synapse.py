@@ -63,15 +63,7 @@ class DenseSynapse(AbstractSynapse):
     The forward pass is reusable: `transmit(state, inputs, key, dt, weights=...)` runs it with
     other weights (a plastic synapse keeping `W` in its state).
 
-    Differences from ngclearn 3.2.3: `p_conn` masks through a kept mask, so learning cannot
-    revive a pruned connection (its subclasses pass `p_conn` positionally into
-    `p_release_mean`, where it never masks); delays may be 0 (the reference's are always
-    1..D); the stochastic release works (the reference's raises `NameError`) and draws an
-    independent Bernoulli per presynaptic unit (the reference's default branch would keep
-    exactly one presynaptic signal per sample, the argmax of input × uniform noise); a missing
-    `key` is an error, not a time-seeded key; no bias means no bias term (the reference adds a
-    scalar 0); the release probabilities and delays are drawn from their own keys (the
-    reference reuses the weight and `p_conn` keys).
+    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
     State: ClassVar = DenseSynapseState

@@ -47,11 +47,7 @@ class DoubleExpSynapse(AbstractConductanceSynapse):
     `h⁺ = h·a_r + κA·ḡ(s@W)`, `g⁺ = g·a_d + h·(a_d − a_r)/κ` with `a = exp(−dt/τ)`, so the
     samples lie on the closed form for any `dt`.
 
-    Differences from ngclearn 3.2.3: it runs (the reference reads a removed `resist_scale`
-    attribute and fails to compile); `g` couples to `h` with rate 1, so the response does not
-    depend on `dt` (the reference's `g⁺ = g(1 − dt/τ_d) + h⁺` scales it by `1/dt`); the peak
-    is normalised to `ḡ` (the reference's scale factor is `A = 1`, marked FIXME); `p_conn`
-    masks; weights default to ones (`is_nonplastic` is gone); no bias.
+    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
     State: ClassVar = DoubleExpSynapseState

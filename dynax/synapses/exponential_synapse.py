@@ -34,10 +34,7 @@ class ExponentialSynapse(AbstractConductanceSynapse):
     Without a reversal potential (`syn_rest=None`) the current is `i = −g⁺·g_factor`.
     `outputs = i_syn`.
 
-    Differences from ngclearn 3.2.3: `p_conn` masks (the reference forwards it into the
-    release probability, a no-op here); `is_nonplastic` is gone: the weights default to ones
-    (the reference's default) and `weight_init` gives others; there is no bias (the
-    reference's is never used).
+    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
     State: ClassVar = ExponentialSynapseState

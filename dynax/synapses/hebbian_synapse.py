@@ -244,15 +244,7 @@ class HebbianSynapse(DenseSynapse):
     carry, outputs = jax.lax.scan(body, (syn, syn.init_opt_state(), syn.init_state()), xs)
     ```
 
-    Differences from ngclearn 3.2.3: `"nag"` (see `nag`) equals the reference's
-    `φ = θ − ηΔ; θ⁺ = φ + μ(φ − φ_prev)` only while the clipping does not bind (the
-    reference's velocity `φ − φ_prev` absorbs the clipping, optax's momentum does not);
-    `is_nonnegative` with `w_bound = 0` keeps `W ≥ 0` (the reference enforces it only together
-    with a bound); the mask zeroes weights
-    (`where(M ≠ 0, W, 0)`, also at construction) instead of multiplying them by `M` after
-    every update; unknown prior names and `w_decay` together with a prior raise (the reference
-    ignores the first and lets `w_decay` override the prior); `eta`, `w_bound`, `w_decay` and
-    the prior's λ must be ≥ 0; the optimiser state is returned, not kept in the module.
+    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
     eta: Float[Array, ""] = parameter(constraint=NONNEGATIVE, per=None)

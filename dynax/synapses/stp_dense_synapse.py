@@ -8,13 +8,21 @@ from typing import ClassVar
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 from .._backend import any_in_batch, materialised
 from .._core import AbstractSynapse, CellState
 from .._fields import choice, parameter, size, switch
 from .._typing import TimeStep
-from .._validate import NONNEGATIVE, PROBABILITY, check_shape, check_value
+from .._validate import (
+    NONNEGATIVE,
+    PROBABILITY,
+    check_shape,
+    check_stable_step,
+    check_value,
+    concrete,
+)
 from ..initializers import uniform
 from ._synapse_helpers import (
     DECAYS,
@@ -51,7 +59,8 @@ class STPDenseSynapseInputs(eqx.Module):
 class STPDenseSynapse(AbstractSynapse):
     r"""Tsodyks–Markram short-term plasticity on a dense cable.
 
-    With `s` the presynaptic spikes (spike `s_i` gates row `i`), `U` the resources and the
+    With `s` the presynaptic spikes (spike `s_i` gates row `i`; the updates are gated by `s`
+    clipped to [0, 1], so no input drives `u`, `x` out of [0, 1]), `U` the resources and the
     leak fractions `λ_f = dt/τ_f`, `λ_d = dt/τ_d` (`decay="linear"`, the reference's) or
     `λ = 1 − exp(−dt/τ)` (`decay="exponential"`, the exact decay between spikes):
 
@@ -79,17 +88,10 @@ class STPDenseSynapse(AbstractSynapse):
     stays one branch instead of a select that would run both updates.
 
     The time constants are in the unit of `dt`; with `dt = 1` and `decay="linear"` the update
-    is the reference's. The linear decay needs `dt ≤ τ` to stay in [0, 1]; the exponential
-    one is exact for any `dt`.
+    is the reference's. The linear decay needs `dt ≤ τ` to stay in [0, 1] (a larger `dt` is
+    rejected at trace time); the exponential one is exact for any `dt`.
 
-    Differences from ngclearn 3.2.3: the presynaptic spike gates row `i` (the reference
-    broadcasts `s` along the postsynaptic index `j`, so its `u`, `x` become `(n, n)` matrices
-    driven by the postsynaptic spikes, and it only runs for square `W` and batch 1); any
-    shape works, and a batch is `jax.vmap`; `τ_f`, `τ_d` are in `dt`'s unit (the reference
-    counts steps); `p_conn` masks (the reference forwards it into the release probability, a
-    no-op); the dynamic weight is derived (`Wdyn(state)`), not stored; per-presynaptic
-    resources are an option; the state keeps its shapes from the first step (the reference's
-    `u`, `x` change shape, so it cannot be `scan`ned from its reset state).
+    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
     State: ClassVar = STPDenseSynapseState
@@ -227,6 +229,15 @@ class STPDenseSynapse(AbstractSynapse):
         model-parallel network passes `dynax.parallel.gather_matvec(mesh)`); `key` is
         unused."""
         self.check_step(state, inputs, dt)
+        taus = [concrete(tau) for tau in (self.tau_f, self.tau_d)]
+        if self.decay == "linear" and all(tau is not None for tau in taus):
+            active = [tau[tau > 0] for tau in taus]  # τ = 0 disables a process: no bound
+            check_stable_step(
+                f"{type(self).__name__}.step",
+                dt,
+                min((tau.min() for tau in active if tau.size), default=np.inf),
+                "The linear decay u − (dt/τ)·u leaves [0, 1] for dt > τ; use decay='exponential'.",
+            )
         w = self.weights if weights is None else weights
         check_shape(f"{type(self).__name__}.transmit", "weights", w, [(self.n_in, self.n_out)])
         s = inputs.inputs.astype(state.u.dtype)
@@ -235,8 +246,10 @@ class STPDenseSynapse(AbstractSynapse):
         return self._update(state, s, dt, w, matvec)
 
     def _update(self, state, s, dt, weights, matvec) -> STPDenseSynapseState:
-        # The full update of the class docstring.
-        gate = s if self.presynaptic else s[:, None]  # spike s_i gates row i
+        # The full update of the class docstring. The gate is the spike clipped to [0, 1]:
+        # graded values in between interpolate, and no input can drive u, x out of [0, 1].
+        gate = jnp.clip(s, 0.0, 1.0)
+        gate = gate if self.presynaptic else gate[:, None]  # spike s_i gates row i
         u, x, e = state.u, state.x, state.efficacy
         lam_f = leak_fraction(dt, self.tau_f, self.decay)
         lam_d = leak_fraction(dt, self.tau_d, self.decay)

@@ -119,12 +119,7 @@ class TraceSTDPSynapse(DenseSynapse):
     For plasticity at every step of a simulated trajectory, `OnlineTraceSTDPSynapse` keeps
     the weights in its state.
 
-    Differences from ngclearn 3.2.3: `p_conn` masks the weights (the reference passes it
-    positionally into `p_release_mean`, so it never masks and `0 < p_conn < 1` crashes its
-    forward pass); the power-law bases are clipped at 0 (no NaN for a weight outside
-    `[0, w_bound]`); `A_plus`, `A_minus`, `eta`, `mu`, `tau_w` must be ≥ 0 and `w_bound > 0`
-    (the reference drops LTD silently for `A_minus ≤ 0` and clips everything to 0 for
-    `w_bound = 0`).
+    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
     A_plus: Float[Array, ""] = parameter(constraint=NONNEGATIVE, per=None)

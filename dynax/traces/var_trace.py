@@ -9,7 +9,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 from .._core import AbstractCell, CellState
 from .._fields import choice, parameter, size
 from .._typing import Param, TimeStep
-from .._validate import NONNEGATIVE, POSITIVE
+from .._validate import NONNEGATIVE, POSITIVE, PROBABILITY
 
 DECAY_TYPES = ("exp", "lin", "step", "none")
 """`exp`: `e^{−dt/τ}`; `lin`: `max(1 − dt/τ, 0)`; `step` (= `none`): no memory, factor 0."""
@@ -55,11 +55,12 @@ class VarTrace(AbstractCell):
     - `tau_tr`: trace time constant (> 0).
     - `a_delta`: increment per spike (≥ 0); 0 selects the set-to-`P_scale` rule.
     - `P_scale`: the value a spike sets the trace to when `a_delta = 0`.
-    - `gamma_tr`: extra factor on the decayed trace (≥ 0).
+    - `gamma_tr`: extra factor on the decayed trace, in [0, 1] (above 1 the trace would grow
+        without bound).
     - `decay_type`: one of `DECAY_TYPES`.
     - `n_nearest_spikes`: k ≥ 0; k > 0 selects the nearest-spike rule.
 
-    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md`, §7.
+    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
     State: ClassVar = VarTraceState
@@ -69,7 +70,9 @@ class VarTrace(AbstractCell):
     tau_tr: Param = parameter(constraint=POSITIVE)
     a_delta: Param = parameter(constraint=NONNEGATIVE)
     P_scale: Param = parameter(1.0)
-    gamma_tr: Param = parameter(1.0, NONNEGATIVE)
+    gamma_tr: Param = parameter(
+        1.0, PROBABILITY, hint="A factor above 1 on the decayed trace makes it grow without bound."
+    )
     decay_type: str = choice("exp", DECAY_TYPES)
     n_nearest_spikes: int = size(0, minimum=0)
 

@@ -36,9 +36,17 @@ class BernoulliErrorCellInputs(eqx.Module):
     mask: Float[Array, " n"] | None = None
 
 
+@jax.custom_jvp
 def _straight_through_clip(x, lower, upper):
-    """`clip(x, lower, upper)` in value, identity in derivative."""
-    return x + jax.lax.stop_gradient(jnp.clip(x, lower, upper) - x)
+    """`clip(x, lower, upper)` in value (exactly: no `x + (clip − x)` cancellation, which loses
+    `p = −5`'s clip to 1e-4 and puts `p = 3000`'s at 1.0), identity in derivative."""
+    return jnp.clip(x, lower, upper)
+
+
+@_straight_through_clip.defjvp
+def _straight_through_clip_jvp(primals, tangents):
+    x, lower, upper = primals
+    return _straight_through_clip(x, lower, upper), tangents[0]
 
 
 class BernoulliErrorCell(AbstractCell):
@@ -65,11 +73,13 @@ class BernoulliErrorCell(AbstractCell):
     The cell is a stateless map: the state holds the outputs of the last step, and `dt` and
     `key` are unused. A batch is `jax.vmap`; `L` is per sample (sum it for the batch total).
 
-    Differences from ngclearn 3.2.3: for probabilities, `dp` is the derivative of `L` (the
-    reference multiplies it by σ'(p) of the probability itself); `L` counts only the unmasked
-    units (the reference ignores the mask in `L`; both ignore the modulator); a mask is given
-    per step, so there is no mask to "consume"; `eps` can be set; the `(H, W, C)` shape option
-    is `vmap` over the extra axes.
+    **Arguments:**
+
+    - `n_units`: number of units.
+    - `input_logits`: `p` holds logits (`q = σ(p)`) instead of probabilities.
+    - `eps`: q is clipped to `[eps, 1 − eps]`, with 0 < eps < 0.5 (the reference's 1e-4).
+
+    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
     State: ClassVar = BernoulliErrorCellState

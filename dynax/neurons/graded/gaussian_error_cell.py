@@ -56,12 +56,13 @@ class GaussianErrorCell(AbstractCell):
     The cell is a stateless map: the state holds the outputs of the last step, and `dt` and
     `key` are unused. A batch is `jax.vmap`; `L` is per sample (sum it for the batch total).
 
-    Differences from ngclearn 3.2.3: `L` is a scalar per sample also for a per-unit Σ (the
-    reference's `L` is then a vector, `−½ Σ_all e² / Σ_j` for every j); `L` counts only the
-    unmasked units (the reference ignores the mask in `L`; both ignore the modulator);
-    `dSigma` is the derivative above (the reference outputs ones); Σ is a module parameter,
-    not a wired input; a mask is given per step, so there is no mask to "consume"; the
-    `(H, W, C)` shape option is `vmap` over the extra axes.
+    **Arguments:**
+
+    - `n_units`: number of units.
+    - `sigma`: the variance Σ > 0 (not the standard deviation), a scalar shared by all
+        units or one value per unit.
+
+    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
     State: ClassVar = GaussianErrorCellState

@@ -60,12 +60,13 @@ class LaplacianErrorCell(AbstractCell):
     The cell is a stateless map: the state holds the outputs of the last step, and `dt` and
     `key` are unused. A batch is `jax.vmap`; `L` is per sample (sum it for the batch total).
 
-    Differences from ngclearn 3.2.3: `L` is the L1 distance its docstring promises (the
-    reference's `L = −Σ|sign e|/b` counts the mismatching entries); `L` counts only the
-    unmasked units (the reference ignores the mask in `L`; both ignore the modulator);
-    `dScale` is the derivative above (the reference outputs ones); b is a module parameter,
-    not a wired input; a mask is given per step, so there is no mask to "consume"; the
-    `(H, W, C)` shape option is `vmap` over the extra axes.
+    **Arguments:**
+
+    - `n_units`: number of units.
+    - `scale`: the scale b > 0 of the Laplace density, a scalar shared by all units or
+        one value per unit.
+
+    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
     State: ClassVar = LaplacianErrorCellState

@@ -65,7 +65,7 @@ class LeakyNoiseCell(AbstractCell):
         rate negative, so it is opt-in).
     - `leak_scale`: strength of the leak (≥ 0).
 
-    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md`, §7.
+    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
     State: ClassVar = LeakyNoiseCellState

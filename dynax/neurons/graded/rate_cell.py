@@ -68,7 +68,7 @@ class RateCell(AbstractCell):
     - `resist_scale`: multiplies the modulated bottom-up current.
     - `is_stateful`: `False` forces the stateless mode.
 
-    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md`, §7.
+    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
     State: ClassVar = RateCellState

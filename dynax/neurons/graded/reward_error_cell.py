@@ -49,11 +49,15 @@ class RewardErrorCell(AbstractCell):
     unchanged. `evolve` does not start a new episode (as in the reference, A and n keep
     counting); `new_episode` clears A and n and keeps μ (the prediction carries over).
 
-    Differences from ngclearn 3.2.3: without the online predictor `evolve` performs the
-    episodic update, as the reference's docstring says (its code never changes μ then);
-    `evolve` before any step leaves μ unchanged (the reference divides by zero: NaN);
-    `evolve` returns a new state instead of mutating; `n_ep_steps` is one scalar per sample
-    (the reference's `(batch, 1)` column).
+    **Arguments:**
+
+    - `n_units`: number of units.
+    - `alpha`: rate of the online moving average, in [0, 1] (scalar or per unit).
+    - `ema_window_len`: the window W ≥ 1 of the episodic update in `evolve` (scalar or
+        per unit; 1 replaces μ by the episode's mean reward).
+    - `use_online_predictor`: update μ in every step (True) or only in `evolve` (False).
+
+    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
     State: ClassVar = RewardErrorCellState

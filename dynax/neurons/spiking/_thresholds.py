@@ -6,6 +6,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array
 
+from ..._validate import check_key
+
 THRESHOLD_FLOOR = 0.025
 """The reference's lower bound of an adapted threshold."""
 
@@ -39,6 +41,7 @@ def require_construction_key(owner: str, key, needed_for: str):
             f"{owner}: `key` is needed to draw {needed_for} at construction, got key=None. "
             "Pass e.g. key=jax.random.key(0) (or the explicit arrays)."
         )
+    check_key(owner, "key", key)
     return key
 
 

@@ -69,7 +69,7 @@ class AdExCell(AbstractSpikingCell):
     - `surrogate`: the spike's surrogate derivative (default `ArcTan(alpha=0.2)`, a few mV
         wide).
 
-    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md`, §7.
+    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
     State: ClassVar = VoltageRecoveryState

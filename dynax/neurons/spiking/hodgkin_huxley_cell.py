@@ -103,14 +103,31 @@ class HodgkinHuxleyCell(AbstractSpikingCell):
     [0, 1] and the clips change nothing. Stable domain: the voltage equation is
     linear in v with conductance at most `G = g_Na + g_K + g_L`, so an explicit stepper
     stays finite for any finite J when `dt·G/τ_v` lies in its stability interval (≤ 2 for
-    Euler and the RK2 family, ≤ 2.78 for RK4: dt ≲ 0.019·τ_v at the defaults).
+    Euler and the RK2 family, ≤ 2.78 for RK4: dt ≲ 0.019·τ_v at the defaults). Each gate
+    relaxes at the rate `α_x + β_x`, which grows steeply below rest (β_m ≈ 1.6e4/ms at
+    v = −150 mV): an explicit step leaves its stable domain once `dt·(α_x + β_x) > 2`. The
+    clips keep such a run finite, but its gradient (the derivative of an unstable map) then
+    grows by that factor every step and overflows. `integration_type="exponential_euler"`
+    solves each gate's equation exactly given v (the Rush–Larsen scheme of cardiac and
+    neuron simulators; the voltage equation too, given the gates), is stable for any `dt`,
+    and keeps gradients finite there.
 
-    Differences from ngclearn 3.2.3: the initial state is the reset state (ngclearn
-    constructs its gates at 0, spec §9 defect 14); all four variables are one system —
-    ngclearn computes the rates at the old v and freezes them, and the gates in the voltage
-    equation, in every stage, so its RK2/RK4 are first-order (its Euler step is the same as
-    here); integrator names mean what they say (ngclearn runs Euler for heun/ralston); the
-    guards above; one sample per cell (vmap), not a hard-coded batch of 1.
+    **Arguments** (times in ms, voltages in mV from rest; every parameter is a scalar or one
+    value per unit):
+
+    - `n_units`: number of units.
+    - `tau_v`: membrane time constant (capacitance; > 0).
+    - `resist_m`: multiplies the injected current.
+    - `v_Na`, `v_K`, `v_L`: reversal potentials of the sodium, potassium and leak
+        currents (mV from rest).
+    - `g_Na`, `g_K`, `g_L`: their maximal conductances (≥ 0).
+    - `thr`: spike threshold on `v`.
+    - `spike_reset`: put a spiking unit to `v_reset`, gates at their steady state there.
+    - `v_reset`: the voltage after a spike (if `spike_reset`).
+    - `integration_type`: a name of `dynax.integrate.INTEGRATORS` or a stepper.
+    - `surrogate`: the spike's surrogate derivative (default `ArcTan(alpha=0.2)`).
+
+    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
     State: ClassVar = HodgkinHuxleyCellState

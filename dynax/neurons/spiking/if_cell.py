@@ -55,7 +55,7 @@ class IFCell(AbstractIntegrateAndFire):
         `AbstractSurrogate`; default `ArcTan(alpha=0.2)`.
     - `lower_clamp_voltage`: keep `v ≥ v_rest` after each step.
 
-    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md`, §7.
+    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
     State: ClassVar = IFCellState

@@ -51,7 +51,7 @@ class LIFCell(AbstractAdaptiveIntegrateAndFire):
     - `max_one_spike`: keep only the spike of the unit with the largest voltage (takes
         precedence over `one_spike`, as in the reference).
 
-    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md`, §7.
+    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
     n_units: int = size()

@@ -59,7 +59,7 @@ class LIFSRM(AbstractSpikingCell):
     - `surrogate`: spike function with surrogate gradient (default `ArcTan(alpha=0.2)`,
         ngclearn's LIF choice, a few mV wide).
 
-    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md`, §7.
+    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
     State: ClassVar = LIFSRMState

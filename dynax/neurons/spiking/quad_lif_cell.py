@@ -52,7 +52,7 @@ class QuadLIFCell(AbstractAdaptiveIntegrateAndFire):
     - `tau_theta`, `theta_plus`, `refract_time`, `one_spike`, `integration_type`,
         `surrogate_type`, `v_min`, `max_one_spike`: as in `LIFCell`.
 
-    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md`, §7.
+    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
     n_units: int = size()

@@ -55,7 +55,7 @@ class RAFCell(AbstractSpikingCell):
     - `surrogate`: the spike's surrogate derivative (default `ArcTan(alpha=2)`, for a
         voltage of order 1).
 
-    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md`, §7.
+    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
     State: ClassVar = VoltageRecoveryState

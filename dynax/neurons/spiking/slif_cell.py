@@ -9,7 +9,7 @@ from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 from ..._core import CellState
 from ..._fields import argument, checked_size, parameter, size, switch
 from ..._typing import Param, ParamLike, TimeStep
-from ..._validate import NONNEGATIVE, POSITIVE, check_shape, check_value
+from ..._validate import NONNEGATIVE, POSITIVE, check_key, check_shape, check_value
 from ...integrate import AbstractStepper, stepper
 from ...surrogate import AbstractSurrogate, FastSigmoid, spike_surrogate
 from ._base import AbstractSpikingCell, CurrentInputs, clock, refractory_mask, reset_potential
@@ -94,7 +94,7 @@ class SLIFCell(AbstractSpikingCell):
         `inh_weights` is given and `thr_jitter` is 0).
     - `inh_weights`: explicit `(n_units, n_units)` lateral weights (used as given).
 
-    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md`, §7.
+    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
     State: ClassVar = SLIFCellState
@@ -156,6 +156,7 @@ class SLIFCell(AbstractSpikingCell):
             require_construction_key(owner, key, what)
         k_inh = k_thr = None
         if key is not None:
+            check_key(owner, "key", key)
             key, k_inh = jax.random.split(key)
             key, k_thr = jax.random.split(key)
         if inh_weights is None:

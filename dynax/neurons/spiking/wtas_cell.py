@@ -62,7 +62,7 @@ class WTASCell(AbstractSpikingCell):
         `p − thr` lies in [−1, 1]).
     - `key`: draws the threshold jitter (not needed when `thr_jitter` is 0).
 
-    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md`, §7.
+    Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
     State: ClassVar = WTASCellState
