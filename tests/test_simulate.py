@@ -292,9 +292,11 @@ def test_eager_calls_compile_once_per_configuration():
     conversion may compile)."""
     compiled = []
     jax.monitoring.register_event_duration_secs_listener(
-        lambda name, duration, fun_name="", **kwargs: compiled.append(fun_name)
-        if name == "/jax/core/compile/backend_compile_duration"
-        else None
+        lambda name, duration, fun_name="", **kwargs: (
+            compiled.append(fun_name)
+            if name == "/jax/core/compile/backend_compile_duration"
+            else None
+        )
     )
 
     def run(tau, drive):
