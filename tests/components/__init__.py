@@ -6,5 +6,6 @@ from .graded import COMPONENTS as GRADED
 from .models import COMPONENTS as MODELS
 from .spiking import COMPONENTS as SPIKING
 from .synapses import COMPONENTS as SYNAPSES
+from .traces import COMPONENTS as TRACES
 
-REGISTRY = {**ENCODERS, **GRADED, **MODELS, **SPIKING, **SYNAPSES}
+REGISTRY = {**ENCODERS, **GRADED, **MODELS, **SPIKING, **SYNAPSES, **TRACES}

@@ -9,6 +9,25 @@ import dynax
 
 N = 4  # one unit count keeps the jit caches warm across examples
 ONES = jnp.ones(N)
+SPIKES = jnp.array([1.0, 0.0, 1.0, 1.0])
+POSITIVE = vector(N, 0.0625, 5.0)
+BINARY = st.lists(st.sampled_from([0.0, 1.0]), min_size=N, max_size=N).map(
+    lambda v: jnp.asarray(v, jnp.float32)
+)
+# 0/1 as floats or as booleans (a comparison's result)
+MASKS = st.one_of(BINARY, BINARY.map(lambda m: m > 0.5))
+
+
+def _seed(draw):
+    return draw(st.integers(0, 2**31 - 1))
+
+
+def _four_inputs_in_1e3(cell, draw):
+    """1000 steps of the four inputs (prediction, target, modulator, mask) uniform in
+    [−1e3, 1e3]; `dt` is unused by the error cells (1, as in their own tests)."""
+    keys = jax.random.split(jax.random.key(_seed(draw)), 4)
+    x = [jax.random.uniform(k, (1000, N), minval=-1e3, maxval=1e3) for k in keys]
+    return type(cell).Inputs(*x), 1.0
 
 
 # ---------------------------------------------------------------- RateCell
@@ -78,4 +97,257 @@ RATE = Component(
 )
 
 
-COMPONENTS = {"RateCell": RATE}
+# ---------------------------------------------------------------- LeakyNoiseCell
+
+# Six (activation, integrator) pairs covering every activation and integrator once: the
+# static structure, and so the number of compilations, stays small across examples.
+LEAKY_STRUCTURES = [
+    ("relu", "euler"),
+    ("identity", "midpoint"),
+    ("tanh", "heun"),
+    ("sigmoid", "ralston"),
+    ("lrelu", "rk4"),
+    ("softplus", "euler"),
+]
+
+
+@st.composite
+def _leaky_noise_cells(draw):
+    act_fx, integration_type = draw(st.sampled_from(LEAKY_STRUCTURES))
+    return dynax.LeakyNoiseCell(
+        N,
+        tau_x=draw(st.floats(1.0, 50.0)),
+        act_fx=act_fx,
+        integration_type=integration_type,
+        sigma_pre=draw(st.floats(0.0, 1.0)),
+        sigma_post=draw(st.floats(0.0, 1.0)),
+        leak_scale=draw(st.floats(0.0, 2.0)),
+    )
+
+
+def _is_noisy(cell):
+    return bool(cell.sigma_pre != 0) or bool(cell.sigma_post != 0)
+
+
+def _leaky_noise_state(cell, draw):
+    x = draw(vector(N, -10.0, 10.0))
+    return dynax.LeakyNoiseCell.State(x=x, r=jnp.maximum(x, 0.0), r_prime=(x >= 0).astype(x.dtype))
+
+
+def _leaky_noise_finite_run(cell, draw):
+    """Inputs in [−1e3, 1e3] and noise at dt ≤ 0.5 (dt·leak/τ ≤ 1: τ ≥ 1, leak ≤ 2)."""
+    j = jax.random.uniform(jax.random.key(_seed(draw)), (1000, N), minval=-1e3, maxval=1e3)
+    return dynax.LeakyNoiseCell.Inputs(j), draw(st.floats(0.01, 0.5))
+
+
+LEAKY_NOISE = Component(
+    example=lambda key: dynax.LeakyNoiseCell(N, 10.0, sigma_pre=0.1, sigma_post=0.1),
+    example_inputs=lambda cell: dynax.LeakyNoiseCell.Inputs(j_input=ONES, j_recurrent=SPIKES),
+    # noisy cells only (σ_pre or σ_post > 0): the step draws with the key it is given; the
+    # noise-free cell (key=None) is checked by the cell's own tests
+    cells=_leaky_noise_cells().filter(_is_noisy),
+    state=_leaky_noise_state,
+    inputs=lambda cell, draw: dynax.LeakyNoiseCell.Inputs(
+        draw(vector(N, -10.0, 10.0)), draw(vector(N, -10.0, 10.0))
+    ),
+    dt=st.floats(0.01, 0.5),
+    random=True,
+    retrace=(lambda tau: dynax.LeakyNoiseCell(N, tau), (5.0, 10.0, 20.0)),
+    finite_run=_leaky_noise_finite_run,
+    bad_arguments=(
+        ({"n_units": 0, "tau_x": 1.0}, "n_units"),
+        ({"n_units": 3, "tau_x": 0.0}, "tau_x"),
+        ({"n_units": 3, "tau_x": -1.0}, "tau_x"),
+        ({"n_units": 3, "tau_x": float("nan")}, "tau_x"),
+        ({"n_units": 3, "tau_x": jnp.ones(4)}, "tau_x"),
+        ({"n_units": 3, "tau_x": 1.0, "act_fx": "swish"}, "act_fx"),
+        ({"n_units": 3, "tau_x": 1.0, "act_fx": "softmax"}, "act_fx"),
+        ({"n_units": 3, "tau_x": 1.0, "integration_type": "rk45"}, "integration_type"),
+        ({"n_units": 3, "tau_x": 1.0, "sigma_pre": -0.1}, "sigma_pre"),
+        ({"n_units": 3, "tau_x": 1.0, "sigma_pre": jnp.ones(2)}, "sigma_pre"),
+        ({"n_units": 3, "tau_x": 1.0, "sigma_post": float("inf")}, "sigma_post"),
+        ({"n_units": 3, "tau_x": 1.0, "leak_scale": -1.0}, "leak_scale"),
+        ({"n_units": 3, "tau_x": 1.0, "leak_scale": jnp.ones((3, 1))}, "leak_scale"),
+    ),
+)
+
+
+# ---------------------------------------------------------------- GaussianErrorCell
+
+# σ: a scalar or one per unit, as the step tests drew it, or scaled by 0.2 as the long run
+# drew it (a small variance amplifies the error most)
+_SIGMAS = st.one_of(st.floats(0.05, 5.0).map(lambda s: jnp.asarray(s, jnp.float32)), POSITIVE)
+
+GAUSSIAN_ERROR = Component(
+    example=lambda key: dynax.GaussianErrorCell(
+        N, sigma=jax.random.uniform(key, (N,), minval=0.5, maxval=2)
+    ),
+    example_inputs=lambda cell: dynax.GaussianErrorCell.Inputs(mu=SPIKES, target=ONES),
+    cells=st.one_of(_SIGMAS, _SIGMAS.map(lambda s: 0.2 * s)).map(
+        lambda s: dynax.GaussianErrorCell(N, s)
+    ),
+    inputs=lambda cell, draw: dynax.GaussianErrorCell.Inputs(
+        draw(vector(N, -10.0, 10.0)),
+        draw(vector(N, -10.0, 10.0)),
+        modulator=draw(st.one_of(POSITIVE, vector(N, -10.0, 10.0))),
+        mask=draw(MASKS),
+    ),
+    # dt is unused: the default range (its own tests stepped at 1)
+    retrace=(lambda s: dynax.GaussianErrorCell(N, s), (0.5, 1.0, 2.0)),
+    finite_run=_four_inputs_in_1e3,
+    bad_arguments=(
+        ({"n_units": 0}, "n_units"),
+        ({"n_units": 2.0}, "n_units"),
+        ({"n_units": 3, "sigma": 0.0}, "sigma"),
+        ({"n_units": 3, "sigma": -1.0}, "sigma"),
+        ({"n_units": 3, "sigma": float("nan")}, "sigma"),
+        ({"n_units": 3, "sigma": float("inf")}, "sigma"),
+        ({"n_units": 3, "sigma": jnp.array([1.0, 0.0, 1.0])}, "sigma"),
+        ({"n_units": 3, "sigma": jnp.ones(4)}, "sigma"),
+        ({"n_units": 3, "sigma": jnp.ones((1, 3))}, "sigma"),
+    ),
+)
+
+
+# ---------------------------------------------------------------- LaplacianErrorCell
+
+# Values on a coarse grid (as in the golden files) make ties target == shift likely.
+_GRID = st.lists(st.integers(-20, 20).map(lambda k: k / 4), min_size=N, max_size=N).map(
+    lambda v: jnp.asarray(v, jnp.float32)
+)
+# the scale: a scalar or one per unit, as the step tests drew it, or scaled by 0.2 as the
+# long run drew it
+_SCALES = st.one_of(st.floats(0.0625, 5.0).map(lambda s: jnp.asarray(s, jnp.float32)), POSITIVE)
+
+LAPLACIAN_ERROR = Component(
+    example=lambda key: dynax.LaplacianErrorCell(N),
+    example_inputs=lambda cell: dynax.LaplacianErrorCell.Inputs(shift=SPIKES, target=ONES),
+    cells=st.one_of(_SCALES, _SCALES.map(lambda s: 0.2 * s)).map(
+        lambda s: dynax.LaplacianErrorCell(N, s)
+    ),
+    inputs=lambda cell, draw: dynax.LaplacianErrorCell.Inputs(
+        draw(_GRID),
+        draw(_GRID),
+        modulator=draw(st.one_of(POSITIVE, _GRID)),
+        mask=draw(MASKS),
+    ),
+    # dt is unused: the default range (its own tests stepped at 1)
+    retrace=(lambda s: dynax.LaplacianErrorCell(N, s), (0.5, 1.0, 2.0)),
+    finite_run=_four_inputs_in_1e3,
+    bad_arguments=(
+        ({"n_units": 0}, "n_units"),
+        ({"n_units": 2.0}, "n_units"),
+        ({"n_units": 3, "scale": 0.0}, "scale"),
+        ({"n_units": 3, "scale": -1.0}, "scale"),
+        ({"n_units": 3, "scale": float("nan")}, "scale"),
+        ({"n_units": 3, "scale": float("inf")}, "scale"),
+        ({"n_units": 3, "scale": jnp.array([1.0, 0.0, 1.0])}, "scale"),
+        ({"n_units": 3, "scale": jnp.ones(4)}, "scale"),
+        ({"n_units": 3, "scale": jnp.ones((1, 3))}, "scale"),
+    ),
+)
+
+
+# ---------------------------------------------------------------- BernoulliErrorCell
+
+_PROBABILITIES = vector(N, 2**-10, 1 - 2**-10)
+_LOGITS = vector(N, -12.0, 12.0)
+_WIDE = vector(N, -1e3, 1e3)  # probabilities out of [0, 1] included
+_SOFT = vector(N, 0.0, 1.0)
+
+
+def _bernoulli_error_inputs(cell, draw):
+    """p a probability (sometimes out of range) or a logit (sometimes saturated), a binary
+    (0/1 or boolean) or soft target, a modulator and a mask."""
+    p = draw(st.one_of(_LOGITS if cell.input_logits else _PROBABILITIES, _WIDE))
+    return dynax.BernoulliErrorCell.Inputs(
+        p,
+        draw(st.one_of(MASKS, _SOFT)),
+        modulator=draw(st.one_of(POSITIVE, _PROBABILITIES)),
+        mask=draw(MASKS),
+    )
+
+
+BERNOULLI_ERROR = Component(
+    example=lambda key: dynax.BernoulliErrorCell(N),
+    example_inputs=lambda cell: dynax.BernoulliErrorCell.Inputs(p=0.3 * ONES, target=SPIKES),
+    cells=st.builds(dynax.BernoulliErrorCell, st.just(N), input_logits=st.booleans()),
+    inputs=_bernoulli_error_inputs,
+    # dt is unused: the default range (its own tests stepped at 1)
+    # the bound of the cell's own tests: 1/q, 1/(1 − q) (up to 1/ε = 1e4) and log σ near the
+    # clip are where a fused step's rounding differs most
+    rtol=1e-5,
+    finite_run=_four_inputs_in_1e3,
+    bad_arguments=(
+        ({"n_units": 0}, "n_units"),
+        ({"n_units": 2.0}, "n_units"),
+        ({"n_units": 3, "input_logits": 1}, "input_logits"),
+        ({"n_units": 3, "input_logits": "yes"}, "input_logits"),
+        ({"n_units": 3, "eps": 0.0}, "eps"),
+        ({"n_units": 3, "eps": 0.5}, "eps"),
+        ({"n_units": 3, "eps": -1e-3}, "eps"),
+        ({"n_units": 3, "eps": float("nan")}, "eps"),
+        ({"n_units": 3, "eps": jnp.asarray(1e-4)}, "eps"),
+    ),
+)
+
+
+# ---------------------------------------------------------------- RewardErrorCell
+
+
+@st.composite
+def _reward_error_cells(draw):
+    return dynax.RewardErrorCell(
+        N,
+        alpha=draw(st.floats(0.0, 1.0)),
+        ema_window_len=draw(st.floats(1.0, 50.0)),
+        use_online_predictor=draw(st.booleans()),
+    )
+
+
+def _reward_error_state(cell, draw):
+    return dynax.RewardErrorCell.State(
+        mu=draw(vector(N, -10.0, 10.0)),
+        rpe=draw(vector(N, -10.0, 10.0)),
+        accum_reward=draw(vector(N, -10.0, 10.0)),
+        n_ep_steps=jnp.float32(draw(st.integers(0, 100))),
+    )
+
+
+def _reward_finite_run(cell, draw):
+    """1000 rewards uniform in [−1e3, 1e3]; `dt` is unused (1, as in its own tests)."""
+    reward = jax.random.uniform(jax.random.key(_seed(draw)), (1000, N), minval=-1e3, maxval=1e3)
+    return dynax.RewardErrorCell.Inputs(reward), 1.0
+
+
+REWARD_ERROR = Component(
+    example=lambda key: dynax.RewardErrorCell(N, 0.1),
+    example_inputs=lambda cell: dynax.RewardErrorCell.Inputs(reward=SPIKES),
+    cells=_reward_error_cells(),
+    state=_reward_error_state,
+    inputs=lambda cell, draw: dynax.RewardErrorCell.Inputs(draw(vector(N, -10.0, 10.0))),
+    # dt is unused: the default range (its own tests stepped at 1)
+    retrace=(lambda alpha: dynax.RewardErrorCell(N, alpha), (0.1, 0.5, 0.9)),
+    finite_run=_reward_finite_run,
+    bad_arguments=(
+        ({"n_units": 0, "alpha": 0.1}, "n_units"),
+        ({"n_units": 3, "alpha": -0.1}, "alpha"),
+        ({"n_units": 3, "alpha": 1.5}, "alpha"),
+        ({"n_units": 3, "alpha": float("nan")}, "alpha"),
+        ({"n_units": 3, "alpha": jnp.ones(2) * 0.1}, "alpha"),
+        ({"n_units": 3, "alpha": 0.1, "ema_window_len": 0.5}, "ema_window_len"),
+        ({"n_units": 3, "alpha": 0.1, "ema_window_len": 0}, "ema_window_len"),
+        ({"n_units": 3, "alpha": 0.1, "ema_window_len": jnp.ones(4)}, "ema_window_len"),
+        ({"n_units": 3, "alpha": 0.1, "use_online_predictor": "yes"}, "use_online_predictor"),
+    ),
+)
+
+
+COMPONENTS = {
+    "BernoulliErrorCell": BERNOULLI_ERROR,
+    "GaussianErrorCell": GAUSSIAN_ERROR,
+    "LaplacianErrorCell": LAPLACIAN_ERROR,
+    "LeakyNoiseCell": LEAKY_NOISE,
+    "RateCell": RATE,
+    "RewardErrorCell": REWARD_ERROR,
+}

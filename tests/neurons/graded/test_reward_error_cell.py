@@ -1,5 +1,5 @@
-"""RewardErrorCell: golden parity with ngclearn (its offline defect pinned), properties, bad
-input."""
+"""RewardErrorCell: golden parity with ngclearn (its offline defect pinned), properties of
+`evolve` and `new_episode`, closed forms (the contract of `step`: `tests/test_contract.py`)."""
 
 import re
 
@@ -140,11 +140,6 @@ def states(draw):
     )
 
 
-@given(cells(), states(), units)
-def test_step_is_pure_and_preserves_structure(cell, state, reward):
-    contract.assert_pure(cell, state, RewardErrorCell.Inputs(reward), None, 1.0)
-
-
 @given(cells(), states())
 def test_evolve_is_pure_and_preserves_structure(cell, state):
     before = jax.tree.map(np.array, state)
@@ -154,16 +149,10 @@ def test_evolve_is_pure_and_preserves_structure(cell, state):
     contract.assert_structure_preserved(state, first)
 
 
-@given(cells(), states(), units)
-def test_jit_matches_eager(cell, state, reward):
-    contract.assert_jit_matches_eager(cell, state, RewardErrorCell.Inputs(reward), None, 1.0)
-
-
-@given(cells(), st.lists(units, min_size=12, max_size=12))
-def test_vmap_matches_loop(cell, rows):
-    x = jnp.stack(rows).reshape(3, 4, N)
+@given(cells(), st.lists(units, min_size=9, max_size=9))
+def test_evolve_vmap_matches_loop(cell, rows):
+    x = jnp.stack(rows).reshape(3, 3, N)
     batch = RewardErrorCell.State(x[:, 0], x[:, 1], x[:, 2], jnp.array([0.0, 3.0, 7.0]))
-    contract.assert_vmap_matches_loop(cell, batch, RewardErrorCell.Inputs(x[:, 3]), None, 1.0)
     evolved = jax.vmap(cell.evolve)(batch)
     for b in range(3):
         single = cell.evolve(jax.tree.map(lambda v, b=b: v[b], batch))
@@ -182,12 +171,6 @@ def test_zero_reward_keeps_the_rest_state(cell):
         np.testing.assert_array_equal(getattr(traj, field), np.zeros((steps, N)))
     np.testing.assert_array_equal(traj.n_ep_steps, np.arange(1, steps + 1))
     np.testing.assert_array_equal(jax.vmap(cell.evolve)(traj).mu, np.zeros((steps, N)))
-
-
-@given(cells(), st.integers(0, 2**31 - 1))
-def test_no_nan_over_1000_steps(cell, seed):
-    reward = jax.random.uniform(jax.random.key(seed), (1000, N), minval=-1e3, maxval=1e3)
-    contract.assert_finite_run(cell, cell.init_state(), RewardErrorCell.Inputs(reward), None, 1.0)
 
 
 @given(cells(), states())
@@ -209,18 +192,6 @@ def test_new_episode_clears_the_episode_and_keeps_the_prediction(cell, state):
     assert float(new.n_ep_steps) == 0.0
     np.testing.assert_array_equal(new.mu, state.mu)
     np.testing.assert_array_equal(new.rpe, state.rpe)
-
-
-def test_new_alpha_does_not_retrace():
-    cell = RewardErrorCell(N, 0.1)
-    contract.assert_no_retrace(
-        lambda alpha: RewardErrorCell(N, alpha),
-        [0.1, 0.5, 0.9],
-        cell.init_state(),
-        RewardErrorCell.Inputs(jnp.ones(N)),
-        None,
-        1.0,
-    )
 
 
 @jax.jit
@@ -274,36 +245,3 @@ def test_per_unit_alpha_is_heterogeneous():
     cell = RewardErrorCell(N, alpha)
     new = cell.step(cell.init_state(), RewardErrorCell.Inputs(jnp.full(N, 2.0)), None, 1.0)
     np.testing.assert_allclose(new.mu, 2.0 * np.asarray(alpha))
-
-
-# ---------------------------------------------------------------- bad input
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "match"),
-    [
-        ({"n_units": 0, "alpha": 0.1}, "n_units"),
-        ({"n_units": 3, "alpha": -0.1}, "alpha"),
-        ({"n_units": 3, "alpha": 1.5}, "alpha"),
-        ({"n_units": 3, "alpha": float("nan")}, "alpha"),
-        ({"n_units": 3, "alpha": jnp.ones(2) * 0.1}, "alpha"),
-        ({"n_units": 3, "alpha": 0.1, "ema_window_len": 0.5}, "ema_window_len"),
-        ({"n_units": 3, "alpha": 0.1, "ema_window_len": 0}, "ema_window_len"),
-        ({"n_units": 3, "alpha": 0.1, "ema_window_len": jnp.ones(4)}, "ema_window_len"),
-        ({"n_units": 3, "alpha": 0.1, "use_online_predictor": "yes"}, "use_online_predictor"),
-    ],
-)
-def test_bad_constructor_arguments_raise(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        RewardErrorCell(**kwargs)
-
-
-def test_wrong_input_shape_raises_at_trace_time():
-    cell = RewardErrorCell(3, 0.1)
-    with pytest.raises(
-        ValueError,
-        match=r"RewardErrorCell.step: input `reward` must have shape \(3,\), got shape \(2, 3\)",
-    ):
-        jax.jit(lambda s: cell.step(s, RewardErrorCell.Inputs(jnp.ones((2, 3))), None, 1.0))(
-            cell.init_state()
-        )
