@@ -3,7 +3,7 @@ weights that presynaptic spikes cross, the peak conductance `ḡ`, the reversal 
 the current `i = −g·g_factor·(v − E_syn)`."""
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import equinox as eqx
 from jaxtyping import Array, Float
@@ -11,12 +11,8 @@ from jaxtyping import Array, Float
 from .._core import AbstractSynapse
 from .._fields import choice, parameter, size
 from .._typing import OutParam
-from ..initializers import constant
 from ._synapse_helpers import (
     DECAYS,
-    ConstructionKeys,
-    build_weights,
-    check_synapse_shape,
     effective_weights,
 )
 
@@ -43,16 +39,6 @@ class AbstractConductanceSynapse(AbstractSynapse):
     syn_rest: OutParam | None = parameter(per="n_out", optional=True)
     g_conduct_factor: OutParam = parameter(per="n_out")
     decay: str = choice("linear", DECAYS)
-
-    def connect(self, shape: Any, weight_init: Any, p_conn: Any, mask: Any, key: Any) -> None:
-        """Sets `n_in`, `n_out`, the weights (default all ones) and the structural mask (part
-        of the constructor: the weights are drawn from `key`)."""
-        owner = type(self).__name__
-        self.n_in, self.n_out = check_synapse_shape(owner, shape)
-        keys = ConstructionKeys(owner, key)
-        self.weights, self.mask = build_weights(
-            owner, (self.n_in, self.n_out), weight_init, constant(1.0), p_conn, mask, keys
-        )
 
     def drive(
         self,

@@ -221,6 +221,27 @@ def build_weights(
     return weights, full_mask
 
 
+def connect(
+    synapse: Any,
+    shape: Any,
+    weight_init: Any,
+    default_init: Any,
+    p_conn: ArrayLike,
+    mask: ArrayLike | None,
+    key: PRNGKeyArray | None,
+) -> ConstructionKeys:
+    """The first lines of a dense synapse's constructor: sets `n_in`, `n_out` (from the checked
+    `shape`), the `weights` and the structural `mask` (see `build_weights`) on `synapse`, and
+    returns the construction keys for what the constructor draws next."""
+    owner = type(synapse).__name__
+    synapse.n_in, synapse.n_out = check_synapse_shape(owner, shape)
+    keys = ConstructionKeys(owner, key)
+    synapse.weights, synapse.mask = build_weights(
+        owner, (synapse.n_in, synapse.n_out), weight_init, default_init, p_conn, mask, keys
+    )
+    return keys
+
+
 def build_biases(owner: str, n_out: int, bias_init: Any, keys: ConstructionKeys) -> Array | None:
     """`None` (no bias) or an array of shape `()` or `(n_out,)`. An initializer draws
     `(n_out,)` with the key `k_b` (same values as the reference's `(1, n_out)` draw)."""

@@ -12,8 +12,9 @@ from .._core import CellState
 from .._fields import parameter
 from .._typing import OutParam, TimeStep
 from .._validate import POSITIVE
+from ..initializers import constant
 from ._conductance import AbstractConductanceSynapse, ConductanceInputs
-from ._synapse_helpers import leak_fraction, resolve_gain
+from ._synapse_helpers import connect, leak_fraction, resolve_gain
 
 
 class AlphaSynapseState(CellState):
@@ -78,7 +79,7 @@ class AlphaSynapse(AbstractConductanceSynapse):
         - `key`: PRNG key, needed only for random weights or `p_conn < 1`.
         - `resist_scale`: deprecated alias of `g_conduct_factor`.
         """
-        self.connect(shape, weight_init, p_conn, mask, key)
+        connect(self, shape, weight_init, constant(1.0), p_conn, mask, key)
         self.tau_decay = tau_decay
         self.g_syn_bar = g_syn_bar
         self.syn_rest = syn_rest

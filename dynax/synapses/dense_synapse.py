@@ -18,8 +18,7 @@ from ..initializers import uniform
 from ._synapse_helpers import (
     ConstructionKeys,
     build_biases,
-    build_weights,
-    check_synapse_shape,
+    connect,
     delay_line,
     dense_forward,
     resolve_gain,
@@ -118,17 +117,7 @@ class DenseSynapse(AbstractSynapse):
         - `resist_scale`: deprecated alias of `g_conduct_factor`.
         """
         owner = type(self).__name__
-        self.n_in, self.n_out = check_synapse_shape(owner, shape)
-        keys = ConstructionKeys(owner, key)
-        self.weights, self.mask = build_weights(
-            owner,
-            (self.n_in, self.n_out),
-            weight_init,
-            uniform(0.025, 0.8),
-            p_conn,
-            mask,
-            keys,
-        )
+        keys = connect(self, shape, weight_init, uniform(0.025, 0.8), p_conn, mask, key)
         self.biases = build_biases(owner, self.n_out, bias_init, keys)
         self.g_conduct_factor = resolve_gain(owner, g_conduct_factor, resist_scale)
         self.p_release = _release_probabilities(owner, self.n_in, p_release_mean, keys)

@@ -26,10 +26,8 @@ from .._validate import (
 from ..initializers import uniform
 from ._synapse_helpers import (
     DECAYS,
-    ConstructionKeys,
     build_biases,
-    build_weights,
-    check_synapse_shape,
+    connect,
     effective_weights,
     leak_fraction,
     materialize,
@@ -158,17 +156,7 @@ class STPDenseSynapse(AbstractSynapse):
         - `resist_scale`: deprecated alias of `g_conduct_factor`.
         """
         owner = type(self).__name__
-        self.n_in, self.n_out = check_synapse_shape(owner, shape)
-        keys = ConstructionKeys(owner, key)
-        self.weights, self.mask = build_weights(
-            owner,
-            (self.n_in, self.n_out),
-            weight_init,
-            uniform(0.025, 0.8),
-            p_conn,
-            mask,
-            keys,
-        )
+        keys = connect(self, shape, weight_init, uniform(0.025, 0.8), p_conn, mask, key)
         self.biases = build_biases(owner, self.n_out, bias_init, keys)
         self.g_conduct_factor = resolve_gain(owner, g_conduct_factor, resist_scale)
         synapse_shape, pre_shape = (self.n_in, self.n_out), (self.n_in,)

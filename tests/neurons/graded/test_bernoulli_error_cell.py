@@ -227,3 +227,16 @@ def test_wrong_optional_input_shape_raises_at_trace_time(field):
         jax.jit(lambda s: cell.step(s, BernoulliErrorCell.Inputs(**good), None, 1.0))(
             cell.init_state()
         )
+
+
+def test_the_clip_loses_nothing_to_cancellation():
+    """A probability far outside [ε, 1 − ε] is clipped exactly: p = −5 gives q = ε and
+    dp = 1/ε (the clip written as `p + (clip(p) − p)` gave 9986), and p = 3000 with target 0
+    gives q = 1 − ε, so L and dp stay finite (that form gave q = 1 and L = dp = −inf)."""
+    cell = BernoulliErrorCell(2)
+    inputs = BernoulliErrorCell.Inputs(jnp.array([-5.0, 3000.0]), jnp.array([1.0, 0.0]))
+    out = cell.step(cell.init_state(), inputs, None, 1.0)
+    np.testing.assert_allclose(out.dp[0], 1.0 / EPS, rtol=1e-6)
+    q = np.float32(1.0) - np.float32(EPS)  # 1 − ε as float32 holds it
+    np.testing.assert_allclose(out.dp[1], -1.0 / (1.0 - q), rtol=1e-6)
+    np.testing.assert_allclose(out.L, 2 * np.log(EPS), rtol=1e-4)
