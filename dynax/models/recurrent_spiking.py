@@ -11,7 +11,7 @@ from jaxtyping import Array, Float, PRNGKeyArray, PyTree
 
 from .._core import AbstractCell
 from .._typing import TimeStep
-from .._validate import check_input, check_int
+from .._validate import check_int
 from ..initializers import uniform
 from ..neurons.spiking.adex_cell import AdExCell
 from ..parallel import gather_matvec
@@ -166,6 +166,14 @@ class RecurrentSpikingNetwork(AbstractCell):
 
         return jax.tree.map(place, tree)
 
+    def dimensions(self) -> dict[str, int]:
+        """`n`: the population size; `n_in`: the input layer's size (with an input
+        projection)."""
+        dims = {"n": self.n_units}
+        if self.input_projection is not None:
+            dims["n_in"] = self.input_projection.n_in
+        return dims
+
     def init_state(self, *, key: PRNGKeyArray | None = None) -> RecurrentSpikingState:
         """Every part at rest."""
         return RecurrentSpikingState(
@@ -183,6 +191,7 @@ class RecurrentSpikingNetwork(AbstractCell):
     ) -> RecurrentSpikingState:
         """One synchronous step (see the class docstring). `key` is split between the parts
         (only stochastic cells or synapses use it)."""
+        self.check_step(state, inputs, dt)
         owner = type(self).__name__
         keys = (None,) * 3 if key is None else tuple(jax.random.split(key, 3))
         current = state.recurrent.outputs
@@ -197,7 +206,6 @@ class RecurrentSpikingNetwork(AbstractCell):
         elif inputs.x is not None:
             raise ValueError(f"{owner}.step: got x but this network has no input projection.")
         if inputs.current is not None:
-            check_input(owner, "current", inputs.current, (self.n_units,))
             current = current + inputs.current
         cell_inputs = type(self.cell).Inputs(j=current)
         new_cell = self.cell.step(state.cell, cell_inputs, keys[0], dt)

@@ -1,3 +1,124 @@
-"""Registry entries of the models."""
+"""Registry entries of the models (`dynax.models`)."""
 
-COMPONENTS: dict = {}
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from hypothesis import strategies as st
+from support.registry import Component, vector
+
+import dynax
+from dynax.initializers import uniform
+
+N = 4  # the examples' sizes, as the checkpoint round trips
+ONES, SPIKES, POST = jnp.ones(N), jnp.array([1.0, 0.0, 1.0, 1.0]), jnp.array([0.0, 1.0, 1.0])
+
+
+def _seed(draw) -> int:
+    return draw(st.integers(0, 2**31 - 1))
+
+
+# ---------------------------------------------------------------- PredictiveCodingNetwork
+
+PCN_SIZES = (6, 8, 5, 3)  # two hidden layers
+PCN_WIDE = ("uniform", {"low": -0.5, "high": 0.5})
+
+
+@st.composite
+def _pcn_networks(draw):
+    return dynax.PredictiveCodingNetwork(
+        PCN_SIZES,
+        act_fx="tanh",
+        weight_init=PCN_WIDE,
+        tie_feedback=draw(st.booleans()),
+        key=jax.random.key(draw(st.integers(0, 1000))),
+    )
+
+
+def _pcn_inputs(net, draw):
+    """An input of N(0, 1)'s range and a one-hot target."""
+    x = draw(vector(net.sizes[0], -3.0, 3.0))
+    y = jax.nn.one_hot(draw(st.integers(0, net.sizes[-1] - 1)), net.sizes[-1])
+    return dynax.PredictiveCodingNetwork.Inputs(x, y)
+
+
+PCN = Component(
+    example=lambda key: dynax.PredictiveCodingNetwork((N, 5, 3), key=key),
+    example_inputs=lambda net: dynax.PredictiveCodingNetwork.Inputs(x=SPIKES, y=POST),
+    cells=_pcn_networks(),
+    # latents at the bottom-up prediction of a drawn input: the usual start of inference
+    state=lambda net, draw: net.feedforward_state(draw(vector(net.sizes[0], -3.0, 3.0))),
+    inputs=_pcn_inputs,
+    bad_arguments=(
+        ({"sizes": (4, 3)}, "sizes"),
+        ({"sizes": (4, 0, 3)}, r"sizes\[1\]"),
+        ({"sizes": (4, 5, 3), "act_fx": "nope"}, "act_fx"),
+        ({"sizes": (4, 5, 3), "tau_m": -1.0}, "tau_m"),
+        ({"sizes": (4, 5, 3), "sigma": 0.0}, "sigma"),
+    ),
+    build=lambda **kwargs: dynax.PredictiveCodingNetwork(key=jax.random.key(0), **kwargs),
+)
+
+
+# ---------------------------------------------------------------- RecurrentSpikingNetwork
+
+RSN_N, RSN_N_IN = 12, 5
+
+
+@st.composite
+def _rsn_networks(draw):
+    """Strong STP recurrence (weights U(0, 2)), both resource modes, an input projection."""
+    keys = jax.random.split(jax.random.key(draw(st.integers(0, 1000))), 2)
+    recurrent = dynax.STPDenseSynapse(
+        (RSN_N, RSN_N),
+        weight_init=uniform(0.0, 2.0),
+        presynaptic=draw(st.booleans()),
+        key=keys[0],
+    )
+    return dynax.RecurrentSpikingNetwork(RSN_N, RSN_N_IN, recurrent=recurrent, key=keys[1])
+
+
+@eqx.filter_jit
+def _rsn_run(net, inputs):
+    return dynax.simulate(net, net.init_state(), inputs, dt=0.5)[0]
+
+
+def _rsn_warm_state(net, draw):
+    """The state after 30 steps (dt = 0.5) of a drive that makes the population spike."""
+    x = jax.random.uniform(jax.random.key(_seed(draw)), (30, RSN_N_IN)) * 20.0
+    current = jnp.linspace(10.0, 30.0, RSN_N) * jnp.ones((30, RSN_N))
+    return _rsn_run(net, dynax.RecurrentSpikingNetwork.Inputs(x=x, current=current))
+
+
+RSN = Component(
+    example=lambda key: dynax.RecurrentSpikingNetwork(N, key=key),
+    example_inputs=lambda net: dynax.RecurrentSpikingNetwork.Inputs(current=25 * ONES),
+    cells=_rsn_networks(),
+    state=_rsn_warm_state,
+    inputs=lambda net, draw: dynax.RecurrentSpikingNetwork.Inputs(
+        x=draw(vector(RSN_N_IN, 0.0, 20.0)), current=draw(vector(RSN_N, 0.0, 30.0))
+    ),
+    # the AdEx population's exponential upswing amplifies a last-ulp difference of a fused step
+    rtol=1e-5,
+    atol=1e-5,
+    bad_arguments=(
+        ({"n_units": 0}, "n_units"),
+        ({"n_units": 4, "n_inputs": -1}, "n_inputs"),
+        ({"n_units": 4, "key": None}, "key"),
+        (
+            {"n_units": 4, "recurrent": dynax.STPDenseSynapse((4, 3), key=jax.random.key(0))},
+            "recurrent",
+        ),
+        (
+            {
+                "n_units": 4,
+                "n_inputs": 2,
+                "input_projection": dynax.DenseSynapse((3, 4), key=jax.random.key(0)),
+            },
+            "input_projection",
+        ),
+    ),
+    build=lambda **kwargs: dynax.RecurrentSpikingNetwork(**{"key": jax.random.key(0), **kwargs}),
+)
+
+
+COMPONENTS = {"PredictiveCodingNetwork": PCN, "RecurrentSpikingNetwork": RSN}

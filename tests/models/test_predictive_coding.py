@@ -1,5 +1,6 @@
 """PredictiveCodingNetwork: inference descends the energy, the step is its parts wired by hand,
-the local Hebbian rule is the exact gradient of the energy."""
+the local Hebbian rule is the exact gradient of the energy (the contract of the step:
+tests/test_contract.py, entry in tests/components/models.py)."""
 
 import equinox as eqx
 import jax
@@ -8,7 +9,6 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from support import contract
 
 from dynax.models.predictive_coding import PredictiveCodingNetwork
 from dynax.neurons.graded.gaussian_error_cell import GaussianErrorCell
@@ -208,30 +208,8 @@ def test_batched_inference_equals_a_loop():
             np.testing.assert_allclose(got[b], want, rtol=1e-5, atol=1e-6)
 
 
-def test_contract_purity_and_jit():
-    net = _net()
-    x, y = _data()
-    state = net.feedforward_state(x)
-    contract.assert_pure(net, state, PCN.Inputs(x, y), None, 1.0)
-    contract.assert_jit_matches_eager(net, state, PCN.Inputs(x, y), None, 1.0)
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "match"),
-    [
-        ({"sizes": (4, 3)}, "sizes"),
-        ({"sizes": (4, 0, 3)}, r"sizes\[1\]"),
-        ({"sizes": (4, 5, 3), "act_fx": "nope"}, "act_fx"),
-        ({"sizes": (4, 5, 3), "tau_m": -1.0}, "tau_m"),
-        ({"sizes": (4, 5, 3), "sigma": 0.0}, "sigma"),
-    ],
-)
-def test_bad_arguments_raise(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        PCN(key=jax.random.key(0), **kwargs)
-
-
 def test_wrong_input_shape_raises():
+    """Shapes of another size (a leading batch axis: tests/test_contract.py)."""
     net = _net()
     with pytest.raises(
         ValueError, match=r"PredictiveCodingNetwork.step: input `x` must have shape \(6,\)"

@@ -1,11 +1,11 @@
-"""RecurrentSpikingNetwork: its step is its parts wired by hand; batching; gradients."""
+"""RecurrentSpikingNetwork: its step is its parts wired by hand; batching; gradients (the
+contract of the step: tests/test_contract.py, entry in tests/components/models.py)."""
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from support import contract
 
 from dynax.initializers import uniform
 from dynax.models.recurrent_spiking import RecurrentSpikingNetwork
@@ -97,37 +97,6 @@ def test_gradient_through_100_steps_is_finite_and_nonzero():
 
     grad = jax.grad(loss)(net.recurrent.weights)
     assert np.all(np.isfinite(grad)) and float(jnp.abs(grad).sum()) > 0
-
-
-def test_contract_purity_and_jit():
-    net = _net()
-    state = simulate(net, net.init_state(), jax.tree.map(lambda a: a[:30], _drive()), dt=0.5)[0]
-    step_inputs = RSN.Inputs(x=jnp.ones(N_IN), current=jnp.ones(N))
-    contract.assert_pure(net, state, step_inputs, None, 0.5)
-    contract.assert_jit_matches_eager(net, state, step_inputs, None, 0.5, rtol=1e-5, atol=1e-5)
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "match"),
-    [
-        ({"n_units": 0}, "n_units"),
-        ({"n_units": 4, "n_inputs": -1}, "n_inputs"),
-        ({"n_units": 4, "key": None}, "key"),
-        ({"n_units": 4, "recurrent": STPDenseSynapse((4, 3), key=jax.random.key(0))}, "recurrent"),
-        (
-            {
-                "n_units": 4,
-                "n_inputs": 2,
-                "input_projection": DenseSynapse((3, 4), key=jax.random.key(0)),
-            },
-            "input_projection",
-        ),
-    ],
-)
-def test_bad_arguments_raise(kwargs, match):
-    kwargs.setdefault("key", jax.random.key(0))
-    with pytest.raises(ValueError, match=match):
-        RSN(**kwargs)
 
 
 def test_bad_inputs_raise():

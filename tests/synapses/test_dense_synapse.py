@@ -1,5 +1,5 @@
-"""DenseSynapse: golden parity with ngclearn, delays, p_conn, stochastic release, properties of
-the contract, bad input."""
+"""DenseSynapse: golden parity with ngclearn, delays, p_conn, stochastic release, gradients,
+bad input (the contract itself: tests/test_contract.py, entry in tests/components/synapses.py)."""
 
 import re
 
@@ -232,71 +232,7 @@ def test_resist_scale_is_a_deprecated_alias():
     np.testing.assert_array_equal(synapse.g_conduct_factor, 2.5)
 
 
-# ---------------------------------------------------------------- properties (hypothesis)
-
-finite = st.floats(-10.0, 10.0, allow_nan=False, width=32)
-vec_in = st.lists(finite, min_size=N_IN, max_size=N_IN).map(lambda v: jnp.asarray(v, jnp.float32))
-vec_out = st.lists(finite, min_size=N_OUT, max_size=N_OUT).map(
-    lambda v: jnp.asarray(v, jnp.float32)
-)
-
-
-@st.composite
-def synapses(draw):
-    """Two structures only (everything on, or a plain cable with delays), so that jit caches
-    are reused across examples; the values vary."""
-    full = draw(st.booleans())
-    return DenseSynapse(
-        (N_IN, N_OUT),
-        draw(st.sampled_from([None, ("gaussian", {"std": 0.5}), "fan_in_uniform"])),
-        ("uniform", {"low": -0.1, "high": 0.1}) if full else None,
-        g_conduct_factor=draw(st.floats(0.1, 3.0)),
-        p_release_mean=draw(st.floats(0.2, 0.8)) if full else 1.0,
-        p_conn=draw(st.floats(0.3, 0.9)) if full else 1.0,
-        max_delay_steps=3,
-        key=jax.random.PRNGKey(draw(st.integers(0, 2**31 - 1))),
-    )
-
-
-def _warm_state(synapse, rows):
-    """A state with a filled delay buffer (a few steps of input)."""
-    state = synapse.init_state()
-    for k, row in enumerate(rows):
-        state = synapse.step(state, DenseSynapse.Inputs(row), jax.random.PRNGKey(k), 1.0)
-    return state
-
-
-@given(synapses(), st.lists(vec_in, min_size=4, max_size=4), vec_out)
-def test_step_is_pure_and_preserves_structure(synapse, rows, gate):
-    state = _warm_state(synapse, rows[:3])
-    inputs = DenseSynapse.Inputs(rows[3], gate)
-    contract.assert_pure(synapse, state, inputs, jax.random.PRNGKey(0), 1.0)
-
-
-@given(synapses(), st.lists(vec_in, min_size=4, max_size=4), vec_out)
-def test_jit_matches_eager(synapse, rows, gate):
-    state = _warm_state(synapse, rows[:3])
-    inputs = DenseSynapse.Inputs(rows[3], gate)
-    contract.assert_jit_matches_eager(synapse, state, inputs, jax.random.PRNGKey(1), 1.0, rtol=1e-5)
-
-
-@given(synapses(), st.lists(vec_in, min_size=3, max_size=3))
-def test_vmap_matches_loop(synapse, rows):
-    states = jax.vmap(lambda _: synapse.init_state())(jnp.arange(3))
-    x = jnp.stack(rows)
-    states = jax.vmap(lambda s, i, k: synapse.step(s, DenseSynapse.Inputs(i), k, 1.0))(
-        states, x[::-1], jax.random.split(jax.random.PRNGKey(2), 3)
-    )
-    keys = jax.random.split(jax.random.PRNGKey(3), 3)
-    contract.assert_vmap_matches_loop(synapse, states, DenseSynapse.Inputs(x), keys, 1.0)
-
-
-@given(synapses(), st.integers(0, 2**31 - 1))
-def test_no_nan_over_1000_steps(synapse, seed):
-    x = jax.random.uniform(jax.random.PRNGKey(seed), (1000, N_IN), minval=-1e3, maxval=1e3)
-    contract.assert_finite_run(
-        synapse, synapse.init_state(), DenseSynapse.Inputs(x), jax.random.PRNGKey(seed), 1.0
-    )
+# ---------------------------------------------------------------- rest, gradients
 
 
 def test_rest_is_a_fixed_point_without_input():
@@ -305,18 +241,6 @@ def test_rest_is_a_fixed_point_without_input():
     new = synapse.step(rest, DenseSynapse.Inputs(jnp.zeros(N_IN)), None, 1.0)
     for a, b in zip(jax.tree.leaves(rest)[:3], jax.tree.leaves(new)[:3], strict=True):
         np.testing.assert_array_equal(a, b)
-
-
-def test_new_weights_and_gain_do_not_retrace():
-    base = jax.random.normal(jax.random.PRNGKey(0), (N_IN, N_OUT))
-    contract.assert_no_retrace(
-        lambda a: DenseSynapse((N_IN, N_OUT), base * a, g_conduct_factor=a),
-        [0.5, 1.0, 2.0],
-        DenseSynapse((N_IN, N_OUT), base).init_state(),
-        DenseSynapse.Inputs(jnp.ones(N_IN)),
-        None,
-        1.0,
-    )
 
 
 @jax.jit
@@ -358,105 +282,14 @@ SHAPE = (N_IN, N_OUT)
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "match"),
-    [
-        ({"shape": (0, 3)}, "shape"),
-        ({"shape": (5,)}, "shape"),
-        ({"shape": (5, 2.0)}, "shape"),
-        ({"shape": SHAPE, "weight_init": jnp.ones((3, 5))}, "weight_init"),
-        ({"shape": SHAPE, "weight_init": ("student", {})}, "weight_init"),
-        ({"shape": SHAPE, "weight_init": jnp.full(SHAPE, jnp.nan)}, "weight_init"),
-        ({"shape": SHAPE}, "key"),
-        ({"shape": SHAPE, "weight_init": jnp.ones(SHAPE), "bias_init": jnp.ones(5)}, "bias_init"),
-        (
-            {"shape": SHAPE, "weight_init": jnp.ones(SHAPE), "g_conduct_factor": jnp.ones(5)},
-            "g_conduct_factor",
-        ),
-        (
-            {"shape": SHAPE, "weight_init": jnp.ones(SHAPE), "g_conduct_factor": jnp.inf},
-            "g_conduct_factor",
-        ),
-        ({"shape": SHAPE, "weight_init": jnp.ones(SHAPE), "p_conn": 1.5}, "p_conn"),
-        ({"shape": SHAPE, "weight_init": jnp.ones(SHAPE), "p_conn": -0.1}, "p_conn"),
-        ({"shape": SHAPE, "weight_init": jnp.ones(SHAPE), "p_release_mean": 1.2}, "p_release_mean"),
-        (
-            {"shape": SHAPE, "weight_init": jnp.ones(SHAPE), "p_release_mean": jnp.ones(3)},
-            "p_release_mean",
-        ),
-        (
-            {"shape": SHAPE, "weight_init": jnp.ones(SHAPE), "max_delay_steps": -1},
-            "max_delay_steps",
-        ),
-        (
-            {"shape": SHAPE, "weight_init": jnp.ones(SHAPE), "max_delay_steps": 1.5},
-            "max_delay_steps",
-        ),
-        ({"shape": SHAPE, "weight_init": jnp.ones(SHAPE), "mask": jnp.ones((5, 1))}, "mask"),
-        (
-            {"shape": SHAPE, "weight_init": jnp.ones(SHAPE), "mask": ("constant", {"value": 1.0})},
-            "mask",
-        ),
-        (
-            {
-                "shape": SHAPE,
-                "weight_init": jnp.ones(SHAPE),
-                "max_delay_steps": 2,
-                "delays": [0, 1, -1, 0, 0],
-            },
-            "delays",
-        ),
-        (
-            {
-                "shape": SHAPE,
-                "weight_init": jnp.ones(SHAPE),
-                "max_delay_steps": 2,
-                "delays": [0, 1, 3, 0, 0],
-            },
-            "delays",
-        ),
-        (
-            {
-                "shape": SHAPE,
-                "weight_init": jnp.ones(SHAPE),
-                "max_delay_steps": 2,
-                "delays": [0, 0.5, 1, 0, 0],
-            },
-            "delays",
-        ),
-        (
-            {
-                "shape": SHAPE,
-                "weight_init": jnp.ones(SHAPE),
-                "max_delay_steps": 2,
-                "delays": [0, 1],
-            },
-            "delays",
-        ),
-        (
-            {
-                "shape": SHAPE,
-                "weight_init": jnp.ones(SHAPE),
-                "g_conduct_factor": 2.0,
-                "resist_scale": 3.0,
-            },
-            "resist_scale",
-        ),
-    ],
-)
-def test_bad_constructor_arguments_raise(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        DenseSynapse(**kwargs)
-
-
-@pytest.mark.parametrize(
     ("field", "value", "expected"),
     [
         ("inputs", jnp.ones(4), "(5,)"),
-        ("inputs", jnp.ones((2, 5)), "(5,)"),
         ("gate", jnp.ones(5), "(3,)"),
     ],
 )
 def test_wrong_input_shape_raises_at_trace_time(field, value, expected):
+    """Shapes of another size (a leading batch axis: tests/test_contract.py)."""
     synapse = DenseSynapse(SHAPE, jnp.ones(SHAPE))
     good = {"inputs": jnp.ones(N_IN), "gate": jnp.ones(N_OUT)}
     good[field] = value

@@ -1,5 +1,6 @@
 """DoubleExpSynapse: analytic difference-of-exponentials oracles (the reference fails to
-compile: defect 18), properties of the contract, bad input."""
+compile: defect 18), gradients, bad input (the contract itself: tests/test_contract.py, entry in
+tests/components/synapses.py)."""
 
 import re
 
@@ -7,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from components.synapses import double_exp_synapses
 from hypothesis import given
 from hypothesis import strategies as st
 from support import contract
@@ -110,85 +112,21 @@ def test_current_follows_the_driving_force():
     np.testing.assert_array_equal(new.outputs, new.i_syn)
 
 
-# ---------------------------------------------------------------- properties (hypothesis)
+# ---------------------------------------------------------------- rest, gradients
 
-N_IN, N_OUT = 4, 3
+N_IN, N_OUT = 4, 3  # the shape of `double_exp_synapses`
 finite = st.floats(-1e3, 1e3, allow_nan=False, width=32)
-vec_in = st.lists(finite, min_size=N_IN, max_size=N_IN).map(lambda v: jnp.asarray(v, jnp.float32))
 vec_out = st.lists(finite, min_size=N_OUT, max_size=N_OUT).map(
     lambda v: jnp.asarray(v, jnp.float32)
 )
 
 
-@st.composite
-def synapses(draw):
-    tau_r = draw(st.floats(1.0, 10.0))
-    return DoubleExpSynapse(
-        (N_IN, N_OUT),
-        tau_r * draw(st.floats(1.2, 10.0)),
-        tau_r,
-        draw(st.floats(0.0, 2.0)),
-        draw(st.floats(-80.0, 0.0)),
-        jax.random.uniform(jax.random.PRNGKey(draw(st.integers(0, 2**31 - 1))), (N_IN, N_OUT)),
-        g_conduct_factor=draw(st.floats(0.1, 3.0)),
-        decay=draw(st.sampled_from(["linear", "exponential"])),
-    )
-
-
-def _state(h, g):
-    return DoubleExpSynapse.State(h_syn=h, g_syn=g, i_syn=-g, outputs=-g)
-
-
-@given(synapses(), vec_out, vec_out, vec_in, vec_out, st.floats(0.01, 1.0))
-def test_step_is_pure_and_preserves_structure(synapse, h, g, x, v, dt):
-    contract.assert_pure(synapse, _state(h, g), Inputs(x, v), None, dt)
-
-
-@given(synapses(), vec_out, vec_out, vec_in, vec_out, st.floats(0.01, 1.0))
-def test_jit_matches_eager(synapse, h, g, x, v, dt):
-    contract.assert_jit_matches_eager(
-        synapse, _state(h, g), Inputs(x, v), None, dt, rtol=1e-5, atol=1e-3
-    )
-
-
-@given(
-    synapses(),
-    st.lists(vec_in, min_size=3, max_size=3),
-    st.lists(vec_out, min_size=9, max_size=9),
-)
-def test_vmap_matches_loop(synapse, xs, vs):
-    v = jnp.stack(vs).reshape(3, 3, N_OUT)
-    contract.assert_vmap_matches_loop(
-        synapse, _state(v[0], v[1]), Inputs(jnp.stack(xs), v[2]), None, 1.0, rtol=1e-5, atol=1e-2
-    )
-
-
-@given(synapses(), st.integers(0, 2**31 - 1))
-def test_no_nan_over_1000_steps(synapse, seed):
-    keys = jax.random.split(jax.random.PRNGKey(seed))
-    x = jax.random.uniform(keys[0], (1000, N_IN), minval=-1e3, maxval=1e3)
-    v = jax.random.uniform(keys[1], (1000, N_OUT), minval=-1e3, maxval=1e3)
-    contract.assert_finite_run(synapse, synapse.init_state(), Inputs(x, v), None, 1.0)
-
-
-@given(synapses(), vec_out)
+@given(double_exp_synapses(), vec_out)
 def test_rest_is_a_fixed_point_without_input(synapse, v):
     new = synapse.step(synapse.init_state(), Inputs(jnp.zeros(N_IN), v), None, 1.0)
     np.testing.assert_array_equal(new.h_syn, 0.0)
     np.testing.assert_array_equal(new.g_syn, 0.0)
     np.testing.assert_array_equal(np.abs(new.i_syn), 0.0)
-
-
-def test_new_parameters_do_not_retrace():
-    w = jnp.ones((N_IN, N_OUT))
-    contract.assert_no_retrace(
-        lambda a: DoubleExpSynapse((N_IN, N_OUT), 5.0 * a, 1.0 * a, 0.5 * a, -70.0 * a, w * a),
-        [0.5, 1.0, 2.0],
-        DoubleExpSynapse((N_IN, N_OUT), 5.0, 1.0, 0.5, -70.0, w).init_state(),
-        Inputs(jnp.ones(N_IN), jnp.full(N_OUT, -60.0)),
-        None,
-        1.0,
-    )
 
 
 _SPIKES = (np.arange(40)[:, None] % np.array([2, 3, 5, 7]) == 0).astype(np.float32)
@@ -227,40 +165,15 @@ SHAPE = (N_IN, N_OUT)
 GOOD = {"shape": SHAPE, "tau_decay": 5.0, "tau_rise": 1.0, "g_syn_bar": 0.5, "syn_rest": 0.0}
 
 
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")
-@pytest.mark.parametrize(
-    ("kwargs", "match"),
-    [
-        ({"shape": (3, -1)}, "shape"),
-        ({"tau_decay": -5.0}, "tau_decay"),
-        ({"tau_rise": 0.0}, "tau_rise"),
-        ({"tau_rise": 5.0}, "tau_rise"),
-        ({"tau_rise": 7.0}, "tau_rise"),
-        ({"tau_rise": jnp.array([1.0, 6.0, 1.0])}, "tau_rise"),
-        ({"tau_rise": jnp.ones(N_IN)}, "tau_rise"),
-        ({"g_syn_bar": jnp.ones(N_IN)}, "g_syn_bar"),
-        ({"syn_rest": jnp.ones((N_OUT, 1))}, "syn_rest"),
-        ({"weight_init": jnp.ones((N_IN, N_IN))}, "weight_init"),
-        ({"p_conn": -1.0}, "p_conn"),
-        ({"mask": jnp.ones((N_OUT, N_IN))}, "mask"),
-        ({"decay": "euler"}, "decay"),
-        ({"g_conduct_factor": 2.0, "resist_scale": 3.0}, "resist_scale"),
-    ],
-)
-def test_bad_constructor_arguments_raise(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        DoubleExpSynapse(**{**GOOD, **kwargs})
-
-
 @pytest.mark.parametrize(
     ("field", "value", "expected"),
     [
         ("inputs", jnp.ones(N_OUT), (N_IN,)),
-        ("inputs", jnp.ones((2, N_IN)), (N_IN,)),
         ("v", jnp.ones(N_IN), (N_OUT,)),
     ],
 )
 def test_wrong_input_shape_raises_at_trace_time(field, value, expected):
+    """Shapes of another size (a leading batch axis: tests/test_contract.py)."""
     synapse = DoubleExpSynapse(**GOOD)
     good = {"inputs": jnp.ones(N_IN), "v": jnp.ones(N_OUT)}
     good[field] = value

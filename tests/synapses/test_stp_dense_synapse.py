@@ -1,6 +1,7 @@
 """STPDenseSynapse: parity with ngclearn where it is right (1×1), the column-gating defect
-pinned on the n×n files, analytic Tsodyks–Markram oracles, the two resource modes, properties
-of the contract, bad input."""
+pinned on the n×n files, analytic Tsodyks–Markram oracles, the two resource modes, event-driven
+steps, gradients, bad input (the contract itself: tests/test_contract.py, entry in
+tests/components/synapses.py)."""
 
 import copy
 import re
@@ -10,6 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from components.synapses import stp_synapses
 from hypothesis import given
 from hypothesis import strategies as st
 from support import contract
@@ -291,32 +293,8 @@ def test_presynaptic_flag_chooses_the_drawn_resources():
     assert per_pre.init_state().u.shape == (3,)
 
 
-# ---------------------------------------------------------------- properties (hypothesis)
-
-N_IN, N_OUT = 4, 3  # non-square on purpose (the reference only runs square weights)
-
-
-@st.composite
-def synapses(draw):
-    presynaptic = draw(st.booleans())
-    shape = (N_IN,) if presynaptic else (N_IN, N_OUT)
-    key = jax.random.PRNGKey(draw(st.integers(0, 2**31 - 1)))
-    return STPDenseSynapse(
-        (N_IN, N_OUT),
-        ("gaussian", {"std": 0.5}),
-        ("uniform", {"low": -0.1, "high": 0.1}),
-        g_conduct_factor=draw(st.floats(0.1, 3.0)),
-        tau_f=draw(st.sampled_from([0.0, 3.0, 750.0])),
-        tau_d=draw(st.sampled_from([0.0, 2.0, 50.0])),
-        resources_init=jax.random.uniform(jax.random.fold_in(key, 1), shape),
-        decay=draw(st.sampled_from(["linear", "exponential"])),
-        key=key,
-    )
-
-
-spike_rows = st.lists(st.sampled_from([0.0, 1.0]), min_size=N_IN, max_size=N_IN).map(
-    lambda v: jnp.asarray(v, jnp.float32)
-)
+N_IN, N_OUT = 4, 3  # non-square on purpose (the reference only runs square weights), as
+# the synapses of `stp_synapses`
 
 
 # ---------------------------------------------------------------- event-driven steps
@@ -345,7 +323,7 @@ def _outputs_over(synapse, spikes, dt):
     return jax.lax.scan(step, synapse.init_state(), spikes)[1]
 
 
-@given(synapses(), st.integers(0, 2**31 - 1), st.floats(0.1, 1.0))
+@given(stp_synapses(), st.integers(0, 2**31 - 1), st.floats(0.1, 1.0))
 def test_skipping_silent_steps_changes_no_value(synapse, seed, dt):
     assert synapse.skip_silent_steps  # the default
     spikes = _sparse_train(seed)
@@ -425,39 +403,13 @@ def test_a_batch_skips_the_steps_on_which_no_sample_spikes(presynaptic):
     assert _branches_with_a_product(hlo) == [False, True]
 
 
-def _warm(synapse, rows):
-    state = synapse.init_state()
-    for row in rows:
-        state = synapse.step(state, Inputs(row), None, 1.0)
-    return state
-
-
-@given(synapses(), st.lists(spike_rows, min_size=3, max_size=3), st.floats(0.1, 1.0))
-def test_step_is_pure_and_preserves_structure(synapse, rows, dt):
-    contract.assert_pure(synapse, _warm(synapse, rows[:2]), Inputs(rows[2]), None, dt)
-
-
-@given(synapses(), st.lists(spike_rows, min_size=3, max_size=3), st.floats(0.1, 1.0))
-def test_jit_matches_eager(synapse, rows, dt):
-    contract.assert_jit_matches_eager(synapse, _warm(synapse, rows[:2]), Inputs(rows[2]), None, dt)
-
-
-@given(synapses(), st.lists(spike_rows, min_size=6, max_size=6))
-def test_vmap_matches_loop(synapse, rows):
-    x = jnp.stack(rows)
-    states = jax.vmap(lambda _: synapse.init_state())(jnp.arange(3))
-    states = jax.vmap(lambda s, i: synapse.step(s, Inputs(i), None, 1.0))(states, x[:3])
-    contract.assert_vmap_matches_loop(synapse, states, Inputs(x[3:]), None, 1.0)
-
-
-@given(synapses(), st.integers(0, 2**31 - 1), st.booleans())
-def test_no_nan_over_1000_steps(synapse, seed, graded):
-    """Inputs are spikes: values in [0, 1] (graded or binary) keep u, x in [0, 1] (with
-    dt ≤ τ for the linear decay). Values outside [0, 1] are outside the model."""
+@given(stp_synapses(), st.integers(0, 2**31 - 1), st.booleans())
+def test_resources_stay_in_the_unit_interval_over_1000_steps(synapse, seed, graded):
+    """Inputs are spikes: values in [0, 1] (graded or binary) keep u, x and the efficacy in
+    [0, 1] (with dt ≤ τ for the linear decay). Values outside [0, 1] are outside the model."""
     key = jax.random.PRNGKey(seed)
     x = jax.random.uniform(key, (1000, N_IN))
     x = x if graded else (x < 0.3).astype(jnp.float32)
-    contract.assert_finite_run(synapse, synapse.init_state(), Inputs(x), None, 1.0)
     final, _ = eqx.filter_jit(contract.run_steps)(
         synapse, synapse.init_state(), Inputs(x), None, 1.0
     )
@@ -472,20 +424,6 @@ def test_rest_is_a_fixed_point_without_input():
     new = synapse.step(rest, Inputs(jnp.zeros(N_IN)), None, 1.0)
     for a, b in zip(jax.tree.leaves(rest), jax.tree.leaves(new), strict=True):
         np.testing.assert_array_equal(a, b)
-
-
-def test_new_taus_and_weights_do_not_retrace():
-    w = jnp.ones((N_IN, N_OUT))
-    contract.assert_no_retrace(
-        lambda tau: STPDenseSynapse(
-            (N_IN, N_OUT), w * tau, tau_f=tau, tau_d=tau * 2, resources_init=jnp.full(N_IN, 0.3)
-        ),
-        [0.0, 5.0, 50.0],
-        STPDenseSynapse((N_IN, N_OUT), w, resources_init=jnp.full(N_IN, 0.3)).init_state(),
-        Inputs(jnp.ones(N_IN)),
-        None,
-        1.0,
-    )
 
 
 _TRAIN = (np.arange(60)[:, None] % np.array([2, 3, 5, 7]) == 0).astype(np.float32)
@@ -531,127 +469,9 @@ SHAPE = (N_IN, N_OUT)
 W = jnp.ones(SHAPE)
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "match"),
-    [
-        ({"shape": (4, 0)}, "shape"),
-        ({"shape": SHAPE, "weight_init": jnp.ones((3, 4))}, "weight_init"),
-        (
-            {"shape": SHAPE, "weight_init": W, "resources_init": jnp.full((N_OUT,), 0.2)},
-            "resources_init",
-        ),
-        (
-            {"shape": SHAPE, "weight_init": W, "resources_init": jnp.full((N_OUT, N_IN), 0.2)},
-            "resources_init",
-        ),
-        (
-            {"shape": SHAPE, "weight_init": W, "resources_init": jnp.full(SHAPE, 1.2)},
-            "resources_init",
-        ),
-        (
-            {"shape": SHAPE, "weight_init": W, "resources_init": jnp.full(SHAPE, -0.1)},
-            "resources_init",
-        ),
-        (
-            {
-                "shape": SHAPE,
-                "weight_init": W,
-                "resources_init": jnp.full(SHAPE, 0.2),
-                "presynaptic": True,
-            },
-            "resources_init",
-        ),
-        (
-            {
-                "shape": SHAPE,
-                "weight_init": W,
-                "resources_init": jnp.full(N_IN, 0.2),
-                "presynaptic": 1,
-            },
-            "presynaptic",
-        ),
-        ({"shape": SHAPE, "weight_init": W}, "key"),
-        (
-            {
-                "shape": SHAPE,
-                "weight_init": W,
-                "resources_init": jnp.full(N_IN, 0.2),
-                "tau_f": -1.0,
-            },
-            "tau_f",
-        ),
-        (
-            {
-                "shape": SHAPE,
-                "weight_init": W,
-                "resources_init": jnp.full(N_IN, 0.2),
-                "tau_d": -1.0,
-            },
-            "tau_d",
-        ),
-        (
-            {
-                "shape": SHAPE,
-                "weight_init": W,
-                "resources_init": jnp.full(N_IN, 0.2),
-                "tau_d": jnp.ones(SHAPE),
-            },
-            "tau_d",
-        ),
-        (
-            {
-                "shape": SHAPE,
-                "weight_init": W,
-                "resources_init": jnp.full(N_IN, 0.2),
-                "decay": "exact",
-            },
-            "decay",
-        ),
-        (
-            {
-                "shape": SHAPE,
-                "weight_init": W,
-                "resources_init": jnp.full(N_IN, 0.2),
-                "p_conn": 2.0,
-            },
-            "p_conn",
-        ),
-        (
-            {
-                "shape": SHAPE,
-                "weight_init": W,
-                "resources_init": jnp.full(N_IN, 0.2),
-                "mask": jnp.ones(N_IN),
-            },
-            "mask",
-        ),
-        (
-            {
-                "shape": SHAPE,
-                "weight_init": W,
-                "resources_init": jnp.full(N_IN, 0.2),
-                "g_conduct_factor": jnp.ones(N_IN),
-            },
-            "g_conduct_factor",
-        ),
-        (
-            {
-                "shape": SHAPE,
-                "weight_init": W,
-                "resources_init": jnp.full(N_IN, 0.2),
-                "skip_silent_steps": "yes",
-            },
-            r"`skip_silent_steps` must be a bool, got 'yes'",
-        ),
-    ],
-)
-def test_bad_constructor_arguments_raise(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        STPDenseSynapse(**kwargs)
-
-
-@pytest.mark.parametrize("value", [jnp.ones(N_OUT), jnp.ones((2, N_IN))])
-def test_wrong_input_shape_raises_at_trace_time(value):
+def test_wrong_input_shape_raises_at_trace_time():
+    """A shape of another size (a leading batch axis: tests/test_contract.py)."""
+    value = jnp.ones(N_OUT)
     synapse = STPDenseSynapse(SHAPE, W, resources_init=jnp.full(N_IN, 0.2))
     pattern = re.escape(
         f"STPDenseSynapse.step: input `inputs` must have shape ({N_IN},), got shape"
