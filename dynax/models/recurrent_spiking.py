@@ -1,6 +1,7 @@
 """RecurrentSpikingNetwork: a spiking population with short-term-plastic recurrence."""
 
-from typing import ClassVar
+import dataclasses
+from typing import Any, ClassVar
 
 import equinox as eqx
 import jax
@@ -99,6 +100,7 @@ class RecurrentSpikingNetwork(AbstractCell):
             )
         rec_key, in_key = jax.random.split(key) if key is not None else (None, None)
         self.cell = AdExCell(n_units) if cell is None else cell
+        _check_population(owner, self.cell, n_units)
         if recurrent is None:
             recurrent = STPDenseSynapse(
                 (n_units, n_units),
@@ -214,3 +216,23 @@ class RecurrentSpikingNetwork(AbstractCell):
             state.recurrent, STPDenseSynapse.Inputs(state.cell.s), None, dt, matvec=matvec
         )
         return RecurrentSpikingState(cell=new_cell, recurrent=new_recurrent, input=new_input)
+
+
+def _check_population(owner: str, cell: Any, n_units: int) -> None:
+    """`cell` is a spiking cell of `n_units` units driven by a current `j` (what `step`
+    feeds it) with spikes `s` in its state (what the recurrent synapse reads)."""
+    spiking = (
+        isinstance(cell, AbstractCell)
+        and "j" in {f.name for f in dataclasses.fields(cell.Inputs)}
+        and "s" in {f.name for f in dataclasses.fields(cell.State)}
+    )
+    if not spiking:
+        raise ValueError(
+            f"{owner}: `cell` must be a spiking cell whose inputs are a current `j` and whose "
+            f"state has spikes `s` (e.g. AdExCell, LIFCell), got {type(cell).__name__}."
+        )
+    if getattr(cell, "n_units", None) != n_units:
+        raise ValueError(
+            f"{owner}: `cell` must have n_units={n_units} (one unit per neuron of the network), "
+            f"got n_units={getattr(cell, 'n_units', None)}."
+        )

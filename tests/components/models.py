@@ -116,6 +116,8 @@ RSN = Component(
             },
             "input_projection",
         ),
+        ({"n_units": 4, "cell": dynax.AdExCell(5)}, r"`cell` must have n_units=4"),
+        ({"n_units": 4, "cell": dynax.RateCell(4, 1.0)}, r"`cell` must be a spiking cell"),
     ),
     build=lambda **kwargs: dynax.RecurrentSpikingNetwork(**{"key": jax.random.key(0), **kwargs}),
 )

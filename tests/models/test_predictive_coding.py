@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import dynax
 from dynax.models.predictive_coding import PredictiveCodingNetwork
 from dynax.neurons.graded.gaussian_error_cell import GaussianErrorCell
 from dynax.neurons.graded.rate_cell import RateCell
@@ -217,3 +218,72 @@ def test_wrong_input_shape_raises():
         net.step(net.init_state(), PCN.Inputs(jnp.ones(5)), None, 1.0)
     with pytest.raises(ValueError, match=r"input `y` must have shape \(3,\)"):
         net.step(net.init_state(), PCN.Inputs(jnp.ones(6), jnp.ones(4)), None, 1.0)
+
+
+def test_per_layer_activations_and_variances_are_the_hand_wired_step():
+    """`act_fx` and `sigma` per layer: the energy-derived step equals the hand-derived update
+    `τ dz_l/dt = f_l′(z_l) ⊙ (e_{l+1} W_{l+1}ᵀ) − e_l` with e_l = (z_l − μ_l)/Σ_l, layer by
+    layer (the formula the autodiff of the energy replaced)."""
+    sigmas = (0.5, 2.0, 1.5)
+    net = PCN(
+        SIZES,
+        act_fx=("tanh", "relu"),
+        sigma=sigmas,
+        weight_init=WIDE,
+        key=jax.random.key(3),
+    )
+    assert [c.act_fx for c in net.latents] == ["tanh", "relu"]
+    x, y = _data()
+    z = [jax.random.normal(jax.random.key(i), (n,)) for i, n in enumerate(SIZES[1:-1])]
+    f = [jnp.tanh, jax.nn.relu]
+    df = [lambda z: 1 - jnp.tanh(z) ** 2, lambda z: (z >= 0).astype(z.dtype)]
+    state = PCN.State(
+        z=tuple(RateCell.State(z=zi, zF=fi(zi)) for zi, fi in zip(z, f, strict=True)),
+        e=net.init_state().e,
+    )
+    new = net.step(state, PCN.Inputs(x, y), None, 0.5)
+    below = [x, f[0](z[0]), f[1](z[1])]
+    mu = [a @ w.weights + w.biases for a, w in zip(below, net.forward, strict=True)]
+    e = [(t - m) / s for t, m, s in zip([z[0], z[1], y], mu, sigmas, strict=True)]
+    for layer in range(2):
+        w_above = net.forward[layer + 1].weights
+        dz = df[layer](z[layer]) * (e[layer + 1] @ w_above.T) - e[layer]
+        np.testing.assert_allclose(new.z[layer].z, z[layer] + 0.5 * dz / 10.0, rtol=1e-5)
+    for layer in range(3):
+        np.testing.assert_allclose(new.e[layer].dmu, e[layer], rtol=1e-5, atol=1e-7)
+
+
+def test_local_gradients_are_the_hand_derived_rule_with_masks_and_gains():
+    """`hebbian_gradients` (autodiff of the energy) equals the hand-derived local rule it
+    replaced, `∂F/∂W_l = −(f(z_{l−1})ᵀ e_l)·g ⊙ M` and `∂F/∂b_l = −e_l`, with a structural
+    mask and a gain on one synapse."""
+    net = _net()
+    masked = dynax.DenseSynapse(
+        (SIZES[1], SIZES[2]),
+        weight_init=WIDE,
+        bias_init=("constant", {"value": 0.0}),
+        g_conduct_factor=1.7,
+        p_conn=0.6,
+        key=jax.random.key(4),
+    )
+    net = eqx.tree_at(lambda n: n.forward[1], net, masked)
+    x, y = _data()
+    state = simulate(
+        net, net.feedforward_state(x), PCN.Inputs(jnp.tile(x, (4, 1)), jnp.tile(y, (4, 1))), dt=1.0
+    )[0]
+    grads = net.hebbian_gradients(state, PCN.Inputs(x, y))
+    errors = net.step(state, PCN.Inputs(x, y), None, 1.0).e
+    below = [x] + [s.zF for s in state.z]
+    for i, synapse in enumerate(net.forward):
+        mask = 1.0 if synapse.mask is None else synapse.mask
+        want = -jnp.outer(below[i], errors[i].dmu) * synapse.g_conduct_factor * mask
+        np.testing.assert_allclose(grads.forward[i].weights, want, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(grads.forward[i].biases, -errors[i].dmu, rtol=1e-5, atol=1e-7)
+    assert np.any(np.asarray(masked.mask) == 0)  # the mask matters
+
+
+def test_per_layer_arguments_must_have_one_value_per_layer():
+    with pytest.raises(ValueError, match=r"`act_fx` must be one value or a sequence of 2"):
+        PCN(SIZES, act_fx=("tanh",), key=jax.random.key(0))
+    with pytest.raises(ValueError, match=r"`sigma` must be one value or a sequence of 3"):
+        PCN(SIZES, sigma=(1.0, 2.0), key=jax.random.key(0))
