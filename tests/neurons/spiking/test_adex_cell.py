@@ -1,6 +1,7 @@
 """AdExCell: golden parity with ngclearn, the coupled integration (convergence orders, the
 exact O(dt²) difference from the reference's split midpoint), the exponential guard, the
-reset rule, gradients, properties of the contract, bad input."""
+reset rule, gradients, per-unit parameters. The properties of the contract and bad input
+are checked by `tests/test_contract.py` (entry in `tests/components/spiking.py`)."""
 
 import contextlib
 import functools
@@ -9,8 +10,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from support import contract
 from support.golden import constructor_kwargs, golden_names, load_golden
 
@@ -384,83 +383,9 @@ def test_surrogate_is_a_field():
     assert not np.allclose(grad(cell, j), grad(other, j))
 
 
-# ---------------------------------------------------------------- properties (hypothesis)
+# ---------------------------------------------------------------- per-unit parameters
 
 N = 4
-INTEGRATORS = ["euler", "midpoint", "heun", "ralston", "rk4"]
-
-
-@st.composite
-def cells(draw):
-    f = lambda lo, hi: draw(st.floats(lo, hi))  # noqa: E731
-    return AdExCell(
-        N,
-        tau_m=f(2.0, 30.0),
-        resist_m=f(0.5, 3.0),
-        tau_w=f(20.0, 500.0),
-        v_sharpness=f(0.5, 4.0),
-        intrinsic_mem_thr=f(-60.0, -45.0),
-        thr=f(-40.0, 20.0),
-        v_rest=f(-75.0, -65.0),
-        v_reset=f(-80.0, -60.0),
-        a=f(0.0, 1.0),
-        b=f(0.0, 5.0),
-        integration_type=draw(st.sampled_from(INTEGRATORS)),
-    )
-
-
-units = st.lists(st.floats(-70.0, -40.0, width=32), min_size=N, max_size=N).map(
-    lambda v: jnp.asarray(v, jnp.float32)
-)
-currents = st.lists(st.floats(-50.0, 50.0, width=32), min_size=N, max_size=N).map(
-    lambda v: jnp.asarray(v, jnp.float32)
-)
-
-
-def _state(v, w):
-    zeros = jnp.zeros(N)
-    return AdExCell.State(v=v, w=w / 10.0, s=zeros, tols=zeros, t=jnp.asarray(1.0))
-
-
-@given(cells(), units, currents, currents, st.floats(0.01, 1.0))
-def test_step_is_pure_and_preserves_structure(cell, v, w, j, dt):
-    contract.assert_pure(cell, _state(v, w), AdExCell.Inputs(j), None, dt)
-
-
-@given(cells(), units, currents, currents, st.floats(0.01, 1.0))
-def test_jit_matches_eager(cell, v, w, j, dt):
-    contract.assert_jit_matches_eager(
-        cell, _state(v, w), AdExCell.Inputs(j), None, dt, rtol=1e-5, atol=1e-4
-    )
-
-
-@given(cells(), st.lists(units, min_size=3, max_size=3), st.floats(0.01, 1.0))
-def test_vmap_matches_loop(cell, rows, dt):
-    v = jnp.stack(rows)
-    states = jax.vmap(lambda v: _state(v, -v - 60.0))(v)
-    contract.assert_vmap_matches_loop(
-        cell, states, AdExCell.Inputs(v + 80.0), None, dt, rtol=1e-5, atol=1e-4
-    )
-
-
-@given(cells(), st.integers(0, 2**31 - 1), st.floats(0.01, 1.0))
-def test_no_nan_over_1000_steps(cell, seed, dt):
-    """Finite inputs in [−1e3, 1e3] (and ±1e3 constant) keep every state finite."""
-    j = jax.random.uniform(jax.random.key(seed), (1000, N), minval=-1e3, maxval=1e3)
-    j = j.at[:300].set(1e3).at[300:600].set(-1e3)
-    contract.assert_finite_run(cell, cell.init_state(), AdExCell.Inputs(j), None, jnp.asarray(dt))
-
-
-def test_new_tau_does_not_retrace():
-    cell = AdExCell(N)
-    contract.assert_no_retrace(
-        lambda tau: AdExCell(N, tau_m=tau),
-        [5.0, 10.0, 20.0],
-        cell.init_state(),
-        AdExCell.Inputs(jnp.ones(N)),
-        None,
-        0.5,
-    )
 
 
 def test_per_unit_parameters_are_heterogeneous():
@@ -470,42 +395,3 @@ def test_per_unit_parameters_are_heterogeneous():
     p = _params(AdExCell(1))
     fv, _ = _field(p, -72.0, 0.0, 1.0)
     np.testing.assert_allclose(new.v, -72.0 + 0.5 * fv * 15.0 / np.asarray(tau), rtol=1e-5)
-
-
-# ---------------------------------------------------------------- bad input
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "match"),
-    [
-        ({"n_units": 0}, "n_units"),
-        ({"n_units": 3, "tau_m": 0.0}, "tau_m"),
-        ({"n_units": 3, "tau_m": jnp.ones(4)}, "tau_m"),
-        ({"n_units": 3, "resist_m": float("nan")}, "resist_m"),
-        ({"n_units": 3, "tau_w": -1.0}, "tau_w"),
-        ({"n_units": 3, "v_sharpness": 0.0}, "v_sharpness"),
-        ({"n_units": 3, "intrinsic_mem_thr": float("inf")}, "intrinsic_mem_thr"),
-        ({"n_units": 3, "thr": jnp.array([1.0, 2.0])}, "thr"),
-        ({"n_units": 3, "v_rest": float("nan")}, "v_rest"),
-        ({"n_units": 3, "v_reset": 10.0}, "v_reset"),
-        ({"n_units": 3, "a": float("inf")}, "a"),
-        ({"n_units": 3, "b": float("nan")}, "b"),
-        ({"n_units": 3, "v0": float("nan")}, "v0"),
-        ({"n_units": 3, "w0": jnp.ones(2)}, "w0"),
-        ({"n_units": 3, "integration_type": "rk45"}, "integration_type"),
-        ({"n_units": 3, "surrogate": "nope"}, "surrogate"),
-    ],
-)
-def test_bad_constructor_arguments_raise(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        AdExCell(**kwargs)
-
-
-def test_wrong_input_shape_raises_at_trace_time():
-    cell = AdExCell(3)
-    with pytest.raises(
-        ValueError, match=r"AdExCell.step: input `j` must have shape \(3,\), got shape \(2, 3\)"
-    ):
-        jax.jit(lambda s: cell.step(s, AdExCell.Inputs(jnp.ones((2, 3))), None, 0.5))(
-            cell.init_state()
-        )

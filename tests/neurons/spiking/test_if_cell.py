@@ -1,5 +1,6 @@
 """IFCell: golden parity with ngclearn, the reset without the lower clamp (defect 10),
-closed-form firing, gradients, properties of the contract, bad input."""
+closed-form firing, gradients. The properties of the contract and bad input are checked by
+`tests/test_contract.py` (entry in `tests/components/spiking.py`)."""
 
 import functools
 import math
@@ -8,8 +9,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from support import contract
 from support.golden import constructor_kwargs, golden_names, load_golden
 
@@ -192,106 +191,3 @@ def test_gradient_wrt_tau_matches_finite_difference():
     # closed form: v = −65 + 10·j/τ, loss = Σ(10j/τ − 5)², d/dτ = Σ 2(10j/τ − 5)(−10j/τ²)
     j = np.array([1.0, 2.0, 3.0])
     np.testing.assert_allclose(grad, np.sum(2 * (j - 5) * (-10 * j / 100)), rtol=1e-4)
-
-
-# ---------------------------------------------------------------- properties (hypothesis)
-
-N = 4
-
-
-@st.composite
-def cells(draw):
-    f = lambda lo, hi: draw(st.floats(lo, hi))  # noqa: E731
-    return IFCell(
-        N,
-        tau_m=f(1.0, 50.0),
-        resist_m=f(0.5, 20.0),
-        thr=f(-60.0, -40.0),
-        v_rest=f(-75.0, -60.0),
-        v_reset=f(-80.0, -61.0),
-        refract_time=f(0.0, 5.0),
-        integration_type=draw(st.sampled_from(["euler", "midpoint", "rk4"])),
-        lower_clamp_voltage=draw(st.booleans()),
-    )
-
-
-units = st.lists(st.floats(-70.0, -40.0, width=32), min_size=N, max_size=N).map(
-    lambda v: jnp.asarray(v, jnp.float32)
-)
-
-
-def _state(v):
-    zeros = jnp.zeros(N)
-    return IFCell.State(v=v, s=zeros, rfr=jnp.array([0.0, 1.0, 3.0, 9.0]), tols=zeros, t=zeros[0])
-
-
-@given(cells(), units, units, st.floats(0.01, 1.0))
-def test_step_is_pure_and_preserves_structure(cell, v, j, dt):
-    contract.assert_pure(cell, _state(v), IFCell.Inputs(j + 60.0), None, dt)
-
-
-@given(cells(), units, units, st.floats(0.01, 1.0))
-def test_jit_matches_eager(cell, v, j, dt):
-    contract.assert_jit_matches_eager(
-        cell, _state(v), IFCell.Inputs(j + 60.0), None, dt, rtol=1e-5, atol=1e-5
-    )
-
-
-@given(cells(), st.lists(units, min_size=3, max_size=3), st.floats(0.01, 1.0))
-def test_vmap_matches_loop(cell, rows, dt):
-    v = jnp.stack(rows)
-    contract.assert_vmap_matches_loop(
-        cell, jax.vmap(_state)(v), IFCell.Inputs(v + 60.0), None, dt, rtol=1e-5, atol=1e-5
-    )
-
-
-@given(cells(), st.integers(0, 2**31 - 1), st.floats(0.01, 1.0))
-def test_no_nan_over_1000_steps(cell, seed, dt):
-    j = jax.random.uniform(jax.random.key(seed), (1000, N), minval=-1e3, maxval=1e3)
-    contract.assert_finite_run(cell, cell.init_state(), IFCell.Inputs(j), None, jnp.asarray(dt))
-
-
-def test_new_tau_does_not_retrace():
-    cell = IFCell(N, 10.0)
-    contract.assert_no_retrace(
-        lambda tau: IFCell(N, tau),
-        [5.0, 10.0, 20.0],
-        cell.init_state(),
-        IFCell.Inputs(jnp.ones(N)),
-        None,
-        1.0,
-    )
-
-
-# ---------------------------------------------------------------- bad input
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "match"),
-    [
-        ({"n_units": 0, "tau_m": 1.0}, "n_units"),
-        ({"n_units": 3, "tau_m": -1.0}, "tau_m"),
-        ({"n_units": 3, "tau_m": jnp.ones(2)}, "tau_m"),
-        ({"n_units": 3, "tau_m": 1.0, "resist_m": -1.0}, "resist_m"),
-        ({"n_units": 3, "tau_m": 1.0, "thr": float("nan")}, "thr"),
-        ({"n_units": 3, "tau_m": 1.0, "v_rest": float("inf")}, "v_rest"),
-        ({"n_units": 3, "tau_m": 1.0, "v_reset": -50.0}, "v_reset"),
-        ({"n_units": 3, "tau_m": 1.0, "refract_time": -1.0}, "refract_time"),
-        ({"n_units": 3, "tau_m": 1.0, "integration_type": "rk45"}, "integration_type"),
-        ({"n_units": 3, "tau_m": 1.0, "surrogate_type": "secant_lif"}, "surrogate_type"),
-        ({"n_units": 3, "tau_m": 1.0, "lower_clamp_voltage": None}, "lower_clamp_voltage"),
-    ],
-)
-def test_bad_constructor_arguments_raise(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        IFCell(**kwargs)
-
-
-def test_wrong_input_shape_raises_at_trace_time():
-    cell = IFCell(3, 1.0)
-    with pytest.raises(
-        ValueError, match=r"IFCell.step: input `j` must have shape \(3,\), got shape \(2, 3\)"
-    ):
-        jax.jit(lambda s: cell.step(s, IFCell.Inputs(jnp.ones((2, 3))), None, 0.5))(
-            cell.init_state()
-        )

@@ -1,5 +1,7 @@
 """LIFCell: golden parity with ngclearn, closed forms (leak, adaptation, refractory period),
-the one-spike rules, the surrogate output vs the real gradient, properties, bad input."""
+the one-spike rules, the surrogate output vs the real gradient, the state of one sample,
+init_state's bad input. The properties of the contract and bad input are checked by
+`tests/test_contract.py` (entry in `tests/components/spiking.py`)."""
 
 import functools
 import math
@@ -8,8 +10,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from support import contract
 from support.golden import constructor_kwargs, golden_names, load_golden
 
@@ -295,80 +295,7 @@ def test_gradient_wrt_tau_matches_finite_difference():
     contract.assert_grad_matches_finite_difference(loss, 10.0, rel_step=1e-2)
 
 
-# ---------------------------------------------------------------- properties (hypothesis)
-
-N = 4
-INTEGRATORS = ["euler", "midpoint", "heun", "ralston", "rk4"]
-
-
-@st.composite
-def cells(draw, one_spike=False):
-    f = lambda lo, hi: draw(st.floats(lo, hi))  # noqa: E731
-    return LIFCell(
-        N,
-        tau_m=f(2.0, 50.0),
-        resist_m=f(0.5, 20.0),
-        thr=f(-60.0, -40.0),
-        v_rest=f(-75.0, -60.0),
-        v_reset=f(-80.0, -61.0),
-        conduct_leak=f(0.0, 2.0),
-        tau_theta=draw(st.sampled_from([0.0, 50.0, 1e7])),
-        theta_plus=f(0.0, 1.0),
-        refract_time=f(0.0, 5.0),
-        one_spike=one_spike,
-        integration_type=draw(st.sampled_from(INTEGRATORS)),
-        v_min=draw(st.sampled_from([None, -90.0])),
-    )
-
-
-units = st.lists(st.floats(-70.0, -40.0, width=32), min_size=N, max_size=N).map(
-    lambda v: jnp.asarray(v, jnp.float32)
-)
-
-
-def _state(cell, v):
-    return eqx_replace(cell.init_state(thr_theta=0.5), v=v, rfr=jnp.array([0.0, 1.0, 3.0, 9.0]))
-
-
-@given(cells(one_spike=True), units, units, st.floats(0.01, 1.0))
-def test_step_is_pure_and_preserves_structure(cell, v, j, dt):
-    contract.assert_pure(cell, _state(cell, v), LIFCell.Inputs(j + 60.0), jax.random.key(3), dt)
-
-
-@given(cells(), units, units, st.floats(0.01, 1.0))
-def test_jit_matches_eager(cell, v, j, dt):
-    contract.assert_jit_matches_eager(
-        cell, _state(cell, v), LIFCell.Inputs(j + 60.0), None, dt, rtol=1e-5, atol=1e-5
-    )
-
-
-@given(cells(one_spike=True), st.lists(units, min_size=3, max_size=3), st.floats(0.01, 1.0))
-def test_vmap_matches_loop(cell, rows, dt):
-    v = jnp.stack(rows)
-    states = jax.vmap(lambda v: _state(cell, v))(v)
-    keys = jax.random.split(jax.random.key(1), 3)
-    contract.assert_vmap_matches_loop(
-        cell, states, LIFCell.Inputs(v + 60.0), keys, dt, rtol=1e-5, atol=1e-5
-    )
-
-
-@given(cells(), st.integers(0, 2**31 - 1), st.floats(0.01, 1.0))
-def test_no_nan_over_1000_steps(cell, seed, dt):
-    j = jax.random.uniform(jax.random.key(seed), (1000, N), minval=-1e3, maxval=1e3)
-    j = j.at[:300].set(1e3).at[300:600].set(-1e3)
-    contract.assert_finite_run(cell, cell.init_state(), LIFCell.Inputs(j), None, jnp.asarray(dt))
-
-
-def test_new_tau_does_not_retrace():
-    cell = LIFCell(N, 10.0)
-    contract.assert_no_retrace(
-        lambda tau: LIFCell(N, tau),
-        [5.0, 10.0, 20.0],
-        cell.init_state(),
-        LIFCell.Inputs(jnp.ones(N)),
-        None,
-        1.0,
-    )
+# ---------------------------------------------------------------- one sample, bad input
 
 
 def test_one_sample_has_no_batch_axis():
@@ -379,49 +306,9 @@ def test_one_sample_has_no_batch_axis():
     assert rest.t.shape == ()
 
 
-# ---------------------------------------------------------------- bad input
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "match"),
-    [
-        ({"n_units": 0, "tau_m": 1.0}, "n_units"),
-        ({"n_units": 3, "tau_m": 0.0}, "tau_m"),
-        ({"n_units": 3, "tau_m": jnp.ones(4)}, "tau_m"),
-        ({"n_units": 3, "tau_m": 1.0, "resist_m": 0.0}, "resist_m"),
-        ({"n_units": 3, "tau_m": 1.0, "thr": float("nan")}, "thr"),
-        ({"n_units": 3, "tau_m": 1.0, "v_rest": float("inf")}, "v_rest"),
-        ({"n_units": 3, "tau_m": 1.0, "v_reset": -40.0}, "v_reset"),
-        ({"n_units": 3, "tau_m": 1.0, "conduct_leak": -1.0}, "conduct_leak"),
-        ({"n_units": 3, "tau_m": 1.0, "tau_theta": -1.0}, "tau_theta"),
-        ({"n_units": 3, "tau_m": 1.0, "theta_plus": jnp.ones(2)}, "theta_plus"),
-        ({"n_units": 3, "tau_m": 1.0, "refract_time": -0.5}, "refract_time"),
-        ({"n_units": 3, "tau_m": 1.0, "one_spike": 1}, "one_spike"),
-        ({"n_units": 3, "tau_m": 1.0, "max_one_spike": "yes"}, "max_one_spike"),
-        ({"n_units": 3, "tau_m": 1.0, "integration_type": "rk45"}, "integration_type"),
-        ({"n_units": 3, "tau_m": 1.0, "surrogate_type": "secant_lif"}, "surrogate_type"),
-        ({"n_units": 3, "tau_m": 1.0, "surrogate_type": 3}, "surrogate_type"),
-        ({"n_units": 3, "tau_m": 1.0, "v_min": float("nan")}, "v_min"),
-    ],
-)
-def test_bad_constructor_arguments_raise(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        LIFCell(**kwargs)
-
-
 def test_bad_thr_theta_in_init_state_raises():
     with pytest.raises(ValueError, match="thr_theta"):
         LIFCell(3, 1.0).init_state(thr_theta=jnp.ones(2))
-
-
-def test_wrong_input_shape_raises_at_trace_time():
-    cell = LIFCell(3, 1.0)
-    with pytest.raises(
-        ValueError, match=r"LIFCell.step: input `j` must have shape \(3,\), got shape \(2, 3\)"
-    ):
-        jax.jit(lambda s: cell.step(s, LIFCell.Inputs(jnp.ones((2, 3))), None, 0.5))(
-            cell.init_state()
-        )
 
 
 def test_straight_through_is_the_only_change_of_a_surrogate():

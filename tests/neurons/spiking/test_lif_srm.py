@@ -1,4 +1,6 @@
-"""LIFSRM: golden parity with ngclearn, properties of the contract, closed forms, bad input."""
+"""LIFSRM: golden parity with ngclearn, rest, gradients, closed forms, an input of the wrong
+length. The properties of the contract and bad input are checked by `tests/test_contract.py`
+(entry in `tests/components/spiking.py`)."""
 
 import jax
 import jax.numpy as jnp
@@ -64,8 +66,6 @@ def test_matches_reference(name, resync):
 # ---------------------------------------------------------------- properties (hypothesis)
 
 N = 4
-finite = st.floats(-20.0, 20.0, allow_nan=False, width=32)
-units = st.lists(finite, min_size=N, max_size=N).map(lambda v: jnp.asarray(v, jnp.float32))
 
 
 @st.composite
@@ -79,56 +79,12 @@ def cells(draw):
     )
 
 
-def _state(trace, t_last):
-    return LIFSRM.State(
-        v=jnp.full(N, -60.0),
-        s=jnp.zeros(N),
-        t_last_spike=jnp.where(t_last > 0, jnp.abs(t_last) / 4.0, NEVER),
-        j_lowpass=trace,
-        t=jnp.asarray(6.0),
-    )
-
-
-@given(cells(), units, units, units, st.floats(0.1, 1.0))
-def test_step_is_pure_and_preserves_structure(cell, trace, t_last, j, dt):
-    contract.assert_pure(cell, _state(trace, t_last), LIFSRM.Inputs(j), None, dt)
-
-
-@given(cells(), units, units, units, st.floats(0.1, 1.0))
-def test_jit_matches_eager(cell, trace, t_last, j, dt):
-    contract.assert_jit_matches_eager(cell, _state(trace, t_last), LIFSRM.Inputs(j), None, dt)
-
-
-@given(cells(), st.lists(units, min_size=9, max_size=9), st.floats(0.1, 1.0))
-def test_vmap_matches_loop(cell, rows, dt):
-    x = jnp.stack(rows).reshape(3, 3, N)
-    states = jax.vmap(_state)(x[:, 0], x[:, 1])
-    contract.assert_vmap_matches_loop(cell, states, LIFSRM.Inputs(x[:, 2]), None, dt)
-
-
 @given(cells(), st.floats(0.1, 1.0))
 def test_rest_is_a_fixed_point_without_input(cell, dt):
     rest = cell.init_state()
     new = cell.step(rest, LIFSRM.Inputs(jnp.zeros(N)), None, dt)
     for field in ("v", "s", "t_last_spike", "j_lowpass"):
         np.testing.assert_array_equal(getattr(new, field), getattr(rest, field), err_msg=field)
-
-
-@given(cells(), st.integers(0, 2**31 - 1), st.floats(0.1, 1.0))
-def test_no_nan_over_1000_steps(cell, seed, dt):
-    j = jax.random.uniform(jax.random.key(seed), (1000, N), minval=-1e3, maxval=1e3)
-    contract.assert_finite_run(cell, cell.init_state(), LIFSRM.Inputs(j), None, dt)
-
-
-def test_new_tau_does_not_retrace():
-    contract.assert_no_retrace(
-        lambda tau: LIFSRM(N, tau),
-        [5.0, 10.0, 20.0],
-        LIFSRM(N, 1.0).init_state(),
-        LIFSRM.Inputs(jnp.ones(N)),
-        None,
-        1.0,
-    )
 
 
 @jax.jit
@@ -233,23 +189,6 @@ def test_prediction_is_never_nan():
 
 
 # ---------------------------------------------------------------- bad input
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "match"),
-    [
-        ({"n_units": 0, "tau_m": 1.0}, "n_units"),
-        ({"n_units": 3, "tau_m": 0.0}, "tau_m"),
-        ({"n_units": 3, "tau_m": jnp.ones(2)}, "tau_m"),
-        ({"n_units": 3, "tau_m": 1.0, "thr": float("nan")}, "thr"),
-        ({"n_units": 3, "tau_m": 1.0, "v_rest": float("inf")}, "v_rest"),
-        ({"n_units": 3, "tau_m": 1.0, "v_reset": jnp.ones(4)}, "v_reset"),
-        ({"n_units": 3, "tau_m": 1.0, "surrogate": 0.2}, "surrogate"),
-    ],
-)
-def test_bad_constructor_arguments_raise(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        LIFSRM(**kwargs)
 
 
 def test_wrong_input_shape_raises_at_trace_time():

@@ -1,16 +1,20 @@
 """RAFCell: golden parity with ngclearn (its "euler" is the semi-implicit scheme, its midpoint a
-split scheme), closed-form oracles of the linear oscillator, properties, bad input."""
+split scheme), closed-form oracles of the linear oscillator, its stable domain, gradients,
+the reset. The properties of the contract and bad input are checked by
+`tests/test_contract.py` (entry in `tests/components/spiking.py`, with the stability
+functions used here)."""
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from components.spiking import raf_matrix, raf_stable_dt
 from hypothesis import given
 from hypothesis import strategies as st
 from support import contract
 from support.golden import constructor_kwargs, golden_names, load_golden
 
-from dynax.integrate import INTEGRATORS, SemiImplicitEuler, get_integrator
+from dynax.integrate import SemiImplicitEuler, get_integrator
 from dynax.neurons.spiking.raf_cell import RAFCell
 from dynax.surrogate import FastSigmoid
 
@@ -124,14 +128,9 @@ def test_reference_midpoint_is_the_split_scheme(name):
 # ---------------------------------------------------------------- closed-form oracles
 
 
-def _matrix(b, omega, tau_v, tau_w):
-    """The oscillator as y' = A·y + c·J for y = (v, w)."""
-    return np.array([[b / tau_v, omega / tau_v], [-omega / tau_w, b / tau_w]])
-
-
 def _exact(y0, j, t, b=-1.0, omega=10.0, tau_v=1.0, tau_w=1.0):
     """The exact flow of the linear system under a constant current (no threshold)."""
-    a = _matrix(b, omega, tau_v, tau_w)
+    a = raf_matrix(b, omega, tau_v, tau_w)
     forcing = np.array([0.0, j / tau_w])
     y_star = -np.linalg.solve(a, forcing)
     return y_star + jax.scipy.linalg.expm(jnp.asarray(a * t)) @ (np.asarray(y0) - y_star)
@@ -212,49 +211,6 @@ def test_symplectic_euler_contracts_area_by_the_damping_only():
 
 N = 4  # one unit count keeps jit caches warm across examples
 SCHEMES = ["symplectic_euler", "euler", "midpoint", "heun", "ralston", "rk4"]
-_STABILITY_POLYNOMIALS = {
-    "euler": [1.0, 1.0],
-    "midpoint": [1.0, 1.0, 0.5],
-    "heun": [1.0, 1.0, 0.5],
-    "ralston": [1.0, 1.0, 0.5],
-    "rk4": [1.0, 1.0, 0.5, 1 / 6, 1 / 24],
-}
-
-
-def _spectral_radius(scheme, dt, b, omega, tau_v, tau_w):
-    """The amplification of one step of the linear system, from each scheme's textbook
-    stability function (written here, not taken from dynax)."""
-    if scheme == "symplectic_euler":
-        hv, hw = dt / tau_v, dt / tau_w
-        step = np.array(
-            [
-                [1 + hv * b - hv * hw * omega**2, hv * omega * (1 + hw * b)],
-                [-hw * omega, 1 + hw * b],
-            ]
-        )
-        return np.abs(np.linalg.eigvals(step)).max()
-    z = dt * np.linalg.eigvals(_matrix(b, omega, tau_v, tau_w))
-    coefficients = _STABILITY_POLYNOMIALS[scheme]
-    return np.abs(sum(c * z**k for k, c in enumerate(coefficients))).max()
-
-
-def _scheme_name(cell):
-    """The name of the cell's stepper, for the stability functions above."""
-    if cell.integration_type == SemiImplicitEuler():
-        return "symplectic_euler"
-    return next(n for n, s in INTEGRATORS.items() if s == cell.integration_type)
-
-
-def _stable_dt(scheme, b, omega, tau_v, tau_w):
-    """The largest dt on a fine grid below which the scheme is stable."""
-    grid = np.geomspace(1e-5, 2.0, 2000)
-    unstable = [dt for dt in grid if _spectral_radius(scheme, dt, b, omega, tau_v, tau_w) > 1]
-    return unstable[0] if unstable else grid[-1]
-
-
-def _units(low, high):
-    element = st.floats(low, high, allow_nan=False, width=32)
-    return st.lists(element, min_size=N, max_size=N).map(lambda v: jnp.asarray(v, jnp.float32))
 
 
 @st.composite
@@ -280,27 +236,6 @@ def _state(cell, v, w):
 
 
 dts = st.floats(0.005, 0.1).map(jnp.float32)
-values = _units(-3.0, 3.0)
-
-
-@given(cells(), values, values, values, dts)
-def test_step_is_pure_and_preserves_structure(cell, v, w, j, dt):
-    contract.assert_pure(cell, _state(cell, v, w), Cell.Inputs(j), None, dt)
-
-
-@given(cells(), values, values, values, dts)
-def test_jit_matches_eager(cell, v, w, j, dt):
-    contract.assert_jit_matches_eager(
-        cell, _state(cell, v, w), Cell.Inputs(j), None, dt, rtol=1e-5, atol=1e-5
-    )
-
-
-@given(cells(), st.lists(values, min_size=3, max_size=3), values, dts)
-def test_vmap_matches_loop(cell, vs, j, dt):
-    v = jnp.stack(vs)
-    states = jax.vmap(lambda v: _state(cell, v, 0.5 * v))(v)
-    inputs = Cell.Inputs(jnp.stack([j, -j, 0.5 * j]))
-    contract.assert_vmap_matches_loop(cell, states, inputs, None, dt, rtol=1e-5, atol=1e-5)
 
 
 @given(cells(), dts)
@@ -313,36 +248,13 @@ def test_rest_is_a_fixed_point_without_input(cell, dt):
     assert not new.s.any()
 
 
-@given(cells(), st.integers(0, 2**31 - 1), st.floats(0.05, 0.9))
-def test_no_nan_over_1000_steps_in_the_stable_domain(cell, seed, fraction):
-    """Currents in [-1e3, 1e3] with dt a fraction of the scheme's stability limit (computed
-    here from its textbook stability function; the cell is linear between spikes, so outside
-    that domain an explicit scheme must grow without bound when no reset catches it)."""
-    params = [float(x) for x in (cell.dampen_factor, cell.omega, cell.tau_v, cell.tau_w)]
-    dt = jnp.float32(fraction * min(_stable_dt(_scheme_name(cell), *params), 0.5))
-    j = jax.random.uniform(jax.random.key(seed), (1000, N), minval=-1e3, maxval=1e3)
-    contract.assert_finite_run(cell, cell.init_state(), Cell.Inputs(j), None, dt)
-
-
 def test_stable_domain_of_forward_euler_is_the_documented_one():
     """dt < 2|b|τ/(b² + ω²) = 0.0198 at the defaults: the formula of the docstring."""
-    np.testing.assert_allclose(_stable_dt("euler", -1.0, 10.0, 1.0, 1.0), 2 / 101, rtol=1e-2)
+    np.testing.assert_allclose(raf_stable_dt("euler", -1.0, 10.0, 1.0, 1.0), 2 / 101, rtol=1e-2)
     # symplectic Euler: dt·ω < 2√(1 + dt·b), i.e. dt < 0.181 at the defaults
-    limit = _stable_dt("symplectic_euler", -1.0, 10.0, 1.0, 1.0)
+    limit = raf_stable_dt("symplectic_euler", -1.0, 10.0, 1.0, 1.0)
     np.testing.assert_allclose(limit * 10.0, 2 * np.sqrt(1 - limit), rtol=1e-2)
     np.testing.assert_allclose(limit, 0.181, rtol=1e-2)
-
-
-def test_new_tau_v_does_not_retrace():
-    cell = Cell(N)
-    contract.assert_no_retrace(
-        lambda tau: Cell(N, tau_v=tau),
-        [0.5, 1.0, 2.0],
-        cell.init_state(),
-        Cell.Inputs(jnp.ones(N)),
-        None,
-        0.01,
-    )
 
 
 def _smooth_loss(scheme):
@@ -415,40 +327,3 @@ def test_reset_and_per_unit_parameters():
     new = kept.step(state, Cell.Inputs(jnp.zeros(3)), None, 0.1)
     np.testing.assert_allclose(new.v, 0.82, rtol=1e-6)
     np.testing.assert_allclose(new.w, 0.1, rtol=1e-5)
-
-
-# ---------------------------------------------------------------- bad input
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "match"),
-    [
-        ({"n_units": 0}, "n_units"),
-        ({"n_units": 3, "tau_v": 0.0}, "tau_v"),
-        ({"n_units": 3, "tau_v": jnp.ones(4)}, "tau_v"),
-        ({"n_units": 3, "tau_w": -1.0}, "tau_w"),
-        ({"n_units": 3, "thr": float("nan")}, "thr"),
-        ({"n_units": 3, "omega": float("inf")}, "omega"),
-        ({"n_units": 3, "dampen_factor": jnp.ones(2)}, "dampen_factor"),
-        ({"n_units": 3, "v_reset": float("nan")}, "v_reset"),
-        ({"n_units": 3, "w_reset": float("inf")}, "w_reset"),
-        ({"n_units": 3, "v0": jnp.ones((3, 1))}, "v0"),
-        ({"n_units": 3, "w0": float("nan")}, "w0"),
-        ({"n_units": 3, "resist_v": float("inf")}, "resist_v"),
-        ({"n_units": 3, "post_spike_reset": "yes"}, "post_spike_reset"),
-        ({"n_units": 3, "integration_type": "leapfrog"}, "integration_type"),
-        ({"n_units": 3, "surrogate": "nope"}, "surrogate"),
-    ],
-)
-def test_bad_constructor_arguments_raise(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        Cell(**kwargs)
-
-
-def test_wrong_input_shape_raises_at_trace_time():
-    cell = Cell(3)
-    with pytest.raises(
-        ValueError,
-        match=r"RAFCell.step: input `j` must have shape \(3,\), got shape \(2, 3\)",
-    ):
-        jax.jit(lambda s: cell.step(s, Cell.Inputs(jnp.ones((2, 3))), None, 0.1))(cell.init_state())

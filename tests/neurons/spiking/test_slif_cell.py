@@ -1,4 +1,6 @@
-"""SLIFCell: golden parity with ngclearn, properties of the contract, oracles, bad input."""
+"""SLIFCell: golden parity with ngclearn, rest and thresholds, gradients, oracles. The
+properties of the contract and bad input are checked by `tests/test_contract.py` (entry in
+`tests/components/spiking.py`)."""
 
 import equinox as eqx
 import jax
@@ -80,8 +82,6 @@ def test_input_is_not_overwritten_but_the_same_current_drives_the_step(name):
 
 N = 4
 KEY = jax.random.key(0)
-finite = st.floats(-3.0, 3.0, allow_nan=False, width=32)
-units = st.lists(finite, min_size=N, max_size=N).map(lambda v: jnp.asarray(v, jnp.float32))
 
 
 @st.composite
@@ -102,35 +102,6 @@ def cells(draw):
     )
 
 
-def _state(cell, v, s, rfr):
-    return SLIFCell.State(
-        v=v,
-        s=(s > 0).astype(jnp.float32),
-        thr=cell.threshold0,
-        rfr=jnp.abs(rfr),
-        tols=jnp.zeros(N),
-        surrogate=jnp.ones(N),
-        t=jnp.asarray(3.0),
-    )
-
-
-@given(cells(), units, units, units, units, st.floats(0.1, 1.0))
-def test_step_is_pure_and_preserves_structure(cell, v, s, rfr, j, dt):
-    contract.assert_pure(cell, _state(cell, v, s, rfr), SLIFCell.Inputs(j), None, dt)
-
-
-@given(cells(), units, units, units, units, st.floats(0.1, 1.0))
-def test_jit_matches_eager(cell, v, s, rfr, j, dt):
-    contract.assert_jit_matches_eager(cell, _state(cell, v, s, rfr), SLIFCell.Inputs(j), None, dt)
-
-
-@given(cells(), st.lists(units, min_size=12, max_size=12), st.floats(0.1, 1.0))
-def test_vmap_matches_loop(cell, rows, dt):
-    x = jnp.stack(rows).reshape(3, 4, N)
-    states = jax.vmap(lambda v, s, r: _state(cell, v, s, r))(x[:, 0], x[:, 1], x[:, 2])
-    contract.assert_vmap_matches_loop(cell, states, SLIFCell.Inputs(x[:, 3]), None, dt)
-
-
 @given(cells(), st.floats(0.1, 1.0))
 def test_rest_without_input_stays_silent_and_thresholds_relax(cell, dt):
     """v = 0, s = 0 is kept under zero input; thresholds follow their own rule: the sparsity
@@ -148,21 +119,6 @@ def test_rest_without_input_stays_silent_and_thresholds_relax(cell, dt):
         np.testing.assert_allclose(new.thr, expected, rtol=1e-6)
         np.testing.assert_allclose(new.t, k * dt, rtol=1e-6)
         state = new
-
-
-@given(cells(), st.integers(0, 2**31 - 1), st.floats(0.1, 1.0))
-def test_no_nan_over_1000_steps(cell, seed, dt):
-    j = jax.random.uniform(jax.random.key(seed), (1000, N), minval=-1e3, maxval=1e3)
-    contract.assert_finite_run(cell, cell.init_state(), SLIFCell.Inputs(j), None, dt)
-
-
-def test_new_tau_does_not_retrace():
-    def make(tau):
-        return SLIFCell(N, tau, 1.0, 0.5, thr_jitter=0.0, inh_weights=jnp.zeros((N, N)))
-
-    contract.assert_no_retrace(
-        make, [5.0, 10.0, 20.0], make(1.0).init_state(), SLIFCell.Inputs(jnp.ones(N)), None, 1.0
-    )
 
 
 def _subthreshold_loss(integrator):
@@ -322,45 +278,3 @@ def test_explicit_arrays_are_used_as_given():
     np.testing.assert_array_equal(cell.threshold0, thr)
     np.testing.assert_array_equal(cell.inh_weights, w)
     np.testing.assert_array_equal(cell.init_state().thr, thr)
-
-
-# ---------------------------------------------------------------- bad input
-
-GOOD = dict(n_units=3, tau_m=10.0, resist_m=1.0, thr=0.5, key=KEY)
-
-
-@pytest.mark.parametrize(
-    ("change", "match"),
-    [
-        ({"n_units": 0}, "n_units"),
-        ({"tau_m": 0.0}, "tau_m"),
-        ({"tau_m": jnp.ones(4)}, "tau_m"),
-        ({"resist_m": float("nan")}, "resist_m"),
-        ({"thr": float("inf")}, "thr"),
-        ({"resist_inh": -0.1}, "resist_inh"),
-        ({"thr_gain": float("nan")}, "thr_gain"),
-        ({"thr_leak": -0.01}, "thr_leak"),
-        ({"rho_b": -1.0}, "rho_b"),
-        ({"refract_time": -1.0}, "refract_time"),
-        ({"thr_jitter": -0.05}, "thr_jitter"),
-        ({"sticky_spikes": 1}, "sticky_spikes"),
-        ({"integration_type": "rk45"}, "integration_type"),
-        ({"surrogate": "nope"}, "surrogate"),
-        ({"key": None}, "key"),
-        ({"inh_weights": jnp.ones((3, 2))}, "inh_weights"),
-        ({"inh_weights": jnp.full((3, 3), jnp.nan)}, "inh_weights"),
-    ],
-)
-def test_bad_constructor_arguments_raise(change, match):
-    with pytest.raises(ValueError, match=match):
-        SLIFCell(**{**GOOD, **change})
-
-
-def test_wrong_input_shape_raises_at_trace_time():
-    cell = SLIFCell(**GOOD)
-    with pytest.raises(
-        ValueError, match=r"SLIFCell.step: input `j` must have shape \(3,\), got shape \(2, 3\)"
-    ):
-        jax.jit(lambda s: cell.step(s, SLIFCell.Inputs(jnp.ones((2, 3))), None, 1.0))(
-            cell.init_state()
-        )

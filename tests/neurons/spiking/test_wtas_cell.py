@@ -1,4 +1,6 @@
-"""WTASCell: golden parity with ngclearn, properties of the contract, oracles, bad input."""
+"""WTASCell: golden parity with ngclearn, zero input, gradients, oracles, the argument
+names. The properties of the contract and bad input are checked by `tests/test_contract.py`
+(entry in `tests/components/spiking.py`)."""
 
 import jax
 import jax.numpy as jnp
@@ -59,8 +61,6 @@ def test_matches_reference(name, resync):
 # ---------------------------------------------------------------- properties (hypothesis)
 
 N = 4
-finite = st.floats(-3.0, 3.0, allow_nan=False, width=32)
-units = st.lists(finite, min_size=N, max_size=N).map(lambda v: jnp.asarray(v, jnp.float32))
 
 
 @st.composite
@@ -75,34 +75,6 @@ def cells(draw):
     )
 
 
-def _state(cell, thr, rfr):
-    return WTASCell.State(
-        v=jnp.zeros(N),
-        s=jnp.zeros(N),
-        thr=jnp.abs(thr) / 3.0,
-        rfr=jnp.abs(rfr),
-        tols=jnp.zeros(N),
-        t=jnp.asarray(2.0),
-    )
-
-
-@given(cells(), units, units, units, st.floats(0.1, 1.0))
-def test_step_is_pure_and_preserves_structure(cell, thr, rfr, j, dt):
-    contract.assert_pure(cell, _state(cell, thr, rfr), WTASCell.Inputs(j), None, dt)
-
-
-@given(cells(), units, units, units, st.floats(0.1, 1.0))
-def test_jit_matches_eager(cell, thr, rfr, j, dt):
-    contract.assert_jit_matches_eager(cell, _state(cell, thr, rfr), WTASCell.Inputs(j), None, dt)
-
-
-@given(cells(), st.lists(units, min_size=9, max_size=9), st.floats(0.1, 1.0))
-def test_vmap_matches_loop(cell, rows, dt):
-    x = jnp.stack(rows).reshape(3, 3, N)
-    states = jax.vmap(lambda a, b: _state(cell, a, b))(x[:, 0], x[:, 1])
-    contract.assert_vmap_matches_loop(cell, states, WTASCell.Inputs(x[:, 2]), None, dt)
-
-
 @given(cells(), st.floats(0.1, 1.0))
 def test_zero_input_gives_uniform_probabilities(cell, dt):
     """No input: every unit has probability 1/n; it fires iff 1/n > thr, and the threshold
@@ -114,21 +86,6 @@ def test_zero_input_gives_uniform_probabilities(cell, dt):
     np.testing.assert_array_equal(new.v, 0.0)
     thr = np.maximum(np.asarray(state.thr) + float(cell.thr_gain) * (expected.sum() - 1), 0.025)
     np.testing.assert_allclose(new.thr, thr, rtol=1e-6)
-
-
-@given(cells(), st.integers(0, 2**31 - 1), st.floats(0.1, 1.0))
-def test_no_nan_over_1000_steps(cell, seed, dt):
-    j = jax.random.uniform(jax.random.key(seed), (1000, N), minval=-1e3, maxval=1e3)
-    contract.assert_finite_run(cell, cell.init_state(), WTASCell.Inputs(j), None, dt)
-
-
-def test_new_resistance_does_not_retrace():
-    def make(resist):
-        return WTASCell(N, resist_m=resist, thr_jitter=0.0)
-
-    contract.assert_no_retrace(
-        make, [0.5, 1.0, 2.0], make(1.0).init_state(), WTASCell.Inputs(jnp.ones(N)), None, 1.0
-    )
 
 
 @given(st.floats(0.2, 3.0))
@@ -227,37 +184,8 @@ def test_construction_draws_come_from_the_key():
 KEY = jax.random.key(0)
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "match"),
-    [
-        ({"n_units": 0, "key": KEY}, "n_units"),
-        ({"n_units": 3, "resist_m": float("nan"), "key": KEY}, "resist_m"),
-        ({"n_units": 3, "thr_base": jnp.ones(2), "key": KEY}, "thr_base"),
-        ({"n_units": 3, "thr_base": float("inf"), "key": KEY}, "thr_base"),
-        ({"n_units": 3, "thr_gain": -0.1, "key": KEY}, "thr_gain"),
-        ({"n_units": 3, "refract_time": -1.0, "key": KEY}, "refract_time"),
-        ({"n_units": 3, "thr_jitter": -0.1, "key": KEY}, "thr_jitter"),
-        ({"n_units": 3, "surrogate": "nope", "key": KEY}, "surrogate"),
-        ({"n_units": 3}, "key"),
-    ],
-)
-def test_bad_constructor_arguments_raise(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        WTASCell(**kwargs)
-
-
 def test_tau_m_is_not_a_positional_argument():
     """The reference's second positional argument is the unused tau_m: a positional value
     must not silently become dynax's resistance."""
     with pytest.raises(TypeError):
         WTASCell(3, 1.0, key=KEY)
-
-
-def test_wrong_input_shape_raises_at_trace_time():
-    cell = WTASCell(3, key=KEY)
-    with pytest.raises(
-        ValueError, match=r"WTASCell.step: input `j` must have shape \(3,\), got shape \(3, 3\)"
-    ):
-        jax.jit(lambda s: cell.step(s, WTASCell.Inputs(jnp.ones((3, 3))), None, 1.0))(
-            cell.init_state()
-        )
