@@ -107,9 +107,10 @@ class _Parameter(Declaration):
     below: str | None = None
     why: str = ""
     hint: str = ""
+    optional: bool = False
 
     def check(self, owner: str, name: str, value: Any, module: eqx.Module) -> None:
-        if value is None:  # the converter lets None through only for an optional parameter
+        if value is None and self.optional:
             return
         super().check(owner, name, value, module)
         name = self.argument or name
@@ -184,7 +185,7 @@ def parameter(
     - `optional`: `None` is allowed, and kept as `None` (absent).
     - `argument`: the name used in messages when it is not the field's (`"prior[1]"`).
     """
-    declaration = _Parameter(argument, constraint, per, below, why, hint)
+    declaration = _Parameter(argument, constraint, per, below, why, hint, optional)
     converter = _to_optional_param if optional else to_param
     return eqx.field(default=default, converter=converter, metadata={_KEY: declaration})
 

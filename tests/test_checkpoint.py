@@ -1,4 +1,5 @@
-"""Checkpoints: bit-exact round trips, atomic writes, clear errors, resumption."""
+"""Checkpoints: bit-exact round trips (every component's: tests/test_contract.py), every dtype,
+atomic writes, damaged files, clear errors, resumption."""
 
 import os
 import subprocess
@@ -10,7 +11,6 @@ import numpy as np
 import optax
 import pytest
 
-import dynax
 from dynax import checkpoint
 from dynax.neurons.graded.rate_cell import RateCell
 from dynax.simulate import simulate
@@ -39,152 +39,6 @@ def test_model_state_and_optimiser_round_trip_bit_exact(tmp_path):
     loaded = checkpoint.load(tmp_path / "run.ckpt", like)
     _assert_bit_exact(loaded, tree)
     assert loaded["model"].act_fx == "tanh"
-
-
-N, SHAPE = 4, (4, 3)
-KEY = jax.random.key(0)
-ONES, SPIKES, POST = jnp.ones(N), jnp.array([1.0, 0.0, 1.0, 1.0]), jnp.array([0.0, 1.0, 1.0])
-
-
-def _synapse_inputs(cls):
-    return lambda: cls.Inputs(inputs=SPIKES, v=jnp.full(3, -60.0))
-
-
-# Every public cell, synapse and network: (constructor, one step's inputs). Each is built
-# twice with different keys, so the loaded tree must really come from the file.
-ROUND_TRIPS = {
-    "AdExCell": (
-        lambda k: dynax.AdExCell(N, tau_m=jax.random.uniform(k, (N,), minval=10, maxval=20)),
-        lambda: dynax.AdExCell.Inputs(j=25 * ONES),
-    ),
-    "AlphaSynapse": (
-        lambda k: dynax.AlphaSynapse(SHAPE, 5.0, 0.5, 0.0, key=k),
-        _synapse_inputs(dynax.AlphaSynapse),
-    ),
-    "BernoulliCell": (
-        lambda k: dynax.BernoulliCell(N),
-        lambda: dynax.BernoulliCell.Inputs(0.5 * ONES),
-    ),
-    "BernoulliErrorCell": (
-        lambda k: dynax.BernoulliErrorCell(N),
-        lambda: dynax.BernoulliErrorCell.Inputs(p=0.3 * ONES, target=SPIKES),
-    ),
-    "DenseSynapse": (
-        lambda k: dynax.DenseSynapse(SHAPE, key=k),
-        lambda: dynax.DenseSynapse.Inputs(SPIKES),
-    ),
-    "DoubleExpSynapse": (
-        lambda k: dynax.DoubleExpSynapse(SHAPE, 5.0, 1.0, 0.5, 0.0, key=k),
-        _synapse_inputs(dynax.DoubleExpSynapse),
-    ),
-    "ExponentialSynapse": (
-        lambda k: dynax.ExponentialSynapse(SHAPE, 5.0, 0.5, 0.0, key=k),
-        _synapse_inputs(dynax.ExponentialSynapse),
-    ),
-    "FitzhughNagumoCell": (
-        lambda k: dynax.FitzhughNagumoCell(N),
-        lambda: dynax.FitzhughNagumoCell.Inputs(j=0.5 * ONES),
-    ),
-    "GaussianErrorCell": (
-        lambda k: dynax.GaussianErrorCell(
-            N, sigma=jax.random.uniform(k, (N,), minval=0.5, maxval=2)
-        ),
-        lambda: dynax.GaussianErrorCell.Inputs(mu=SPIKES, target=ONES),
-    ),
-    "HebbianSynapse": (
-        lambda k: dynax.HebbianSynapse(SHAPE, key=k),
-        lambda: dynax.HebbianSynapse.Inputs(SPIKES),
-    ),
-    "HodgkinHuxleyCell": (
-        lambda k: dynax.HodgkinHuxleyCell(N, 1.0),
-        lambda: dynax.HodgkinHuxleyCell.Inputs(j=10 * ONES),
-    ),
-    "IFCell": (lambda k: dynax.IFCell(N, 5.0), lambda: dynax.IFCell.Inputs(j=2 * ONES)),
-    "IzhikevichCell": (
-        lambda k: dynax.IzhikevichCell(N),
-        lambda: dynax.IzhikevichCell.Inputs(j=10 * ONES),
-    ),
-    "LIFCell": (lambda k: dynax.LIFCell(N, 10.0), lambda: dynax.LIFCell.Inputs(j=2 * ONES)),
-    "LIFSRM": (lambda k: dynax.LIFSRM(N, 10.0), lambda: dynax.LIFSRM.Inputs(j=8 * ONES)),
-    "LaplacianErrorCell": (
-        lambda k: dynax.LaplacianErrorCell(N),
-        lambda: dynax.LaplacianErrorCell.Inputs(shift=SPIKES, target=ONES),
-    ),
-    "LatencyCell": (lambda k: dynax.LatencyCell(N), lambda: dynax.LatencyCell.Inputs(0.5 * SPIKES)),
-    "LeakyNoiseCell": (
-        lambda k: dynax.LeakyNoiseCell(N, 10.0, sigma_pre=0.1, sigma_post=0.1),
-        lambda: dynax.LeakyNoiseCell.Inputs(j_input=ONES, j_recurrent=SPIKES),
-    ),
-    "OnlineTraceSTDPSynapse": (
-        lambda k: dynax.OnlineTraceSTDPSynapse(dynax.TraceSTDPSynapse(SHAPE, 0.01, 0.005, key=k)),
-        lambda: dynax.OnlineTraceSTDPSynapse.Inputs(
-            inputs=SPIKES, post_spike=POST, pre_trace=0.5 * ONES, post_trace=POST
-        ),
-    ),
-    "PoissonCell": (lambda k: dynax.PoissonCell(N), lambda: dynax.PoissonCell.Inputs(0.5 * ONES)),
-    "PredictiveCodingNetwork": (
-        lambda k: dynax.PredictiveCodingNetwork((N, 5, 3), key=k),
-        lambda: dynax.PredictiveCodingNetwork.Inputs(x=SPIKES, y=POST),
-    ),
-    "QuadLIFCell": (
-        lambda k: dynax.QuadLIFCell(N, 10.0),
-        lambda: dynax.QuadLIFCell.Inputs(j=2 * ONES),
-    ),
-    "RAFCell": (lambda k: dynax.RAFCell(N), lambda: dynax.RAFCell.Inputs(j=10 * ONES)),
-    "RateCell": (lambda k: dynax.RateCell(N, 10.0), lambda: dynax.RateCell.Inputs(j=ONES)),
-    "RecurrentSpikingNetwork": (
-        lambda k: dynax.RecurrentSpikingNetwork(N, key=k),
-        lambda: dynax.RecurrentSpikingNetwork.Inputs(current=25 * ONES),
-    ),
-    "RewardErrorCell": (
-        lambda k: dynax.RewardErrorCell(N, 0.1),
-        lambda: dynax.RewardErrorCell.Inputs(reward=SPIKES),
-    ),
-    "SLIFCell": (
-        lambda k: dynax.SLIFCell(N, 10.0, 1.0, 0.5, key=k),
-        lambda: dynax.SLIFCell.Inputs(j=ONES),
-    ),
-    "STPDenseSynapse": (
-        lambda k: dynax.STPDenseSynapse(SHAPE, key=k),
-        lambda: dynax.STPDenseSynapse.Inputs(SPIKES),
-    ),
-    "StaticSynapse": (
-        lambda k: dynax.StaticSynapse(SHAPE, key=k),
-        lambda: dynax.StaticSynapse.Inputs(SPIKES),
-    ),
-    "TraceSTDPSynapse": (
-        lambda k: dynax.TraceSTDPSynapse(SHAPE, 0.01, 0.005, key=k),
-        lambda: dynax.TraceSTDPSynapse.Inputs(SPIKES),
-    ),
-    "VarTrace": (lambda k: dynax.VarTrace(N, 10.0, 0.5), lambda: dynax.VarTrace.Inputs(SPIKES)),
-    "WTASCell": (lambda k: dynax.WTASCell(N, key=k), lambda: dynax.WTASCell.Inputs(j=ONES)),
-}
-
-
-def test_every_public_cell_has_a_round_trip_case():
-    public = {
-        name
-        for name in dynax.__all__
-        if isinstance(getattr(dynax, name), type)
-        and issubclass(getattr(dynax, name), dynax.AbstractCell)
-    }
-    assert public == set(ROUND_TRIPS) | {"AbstractCell", "AbstractSynapse"}
-
-
-@pytest.mark.parametrize("name", sorted(ROUND_TRIPS))
-def test_every_cell_and_model_round_trips_bit_exact(tmp_path, name):
-    build, inputs = ROUND_TRIPS[name]
-    model = build(jax.random.key(1))
-    state = model.init_state(key=jax.random.key(2))
-    for i in range(3):  # a few steps, so the state is not just the rest state
-        state = model.step(state, inputs(), jax.random.fold_in(KEY, i), 0.5)
-    tree = {"model": model, "state": state}
-    checkpoint.save(tmp_path / f"{name}.ckpt", tree)
-    other = build(jax.random.key(3))
-    like = {"model": other, "state": other.init_state(key=jax.random.key(4))}
-    loaded = checkpoint.load(tmp_path / f"{name}.ckpt", like)
-    _assert_bit_exact(loaded, tree)
-    assert jax.tree.structure(loaded) == jax.tree.structure(tree)
 
 
 def test_like_may_be_shapes_only(tmp_path):
@@ -335,7 +189,10 @@ def test_a_damaged_file_raises_one_error_naming_it(tmp_path, how):
     """Every kind of damage, at random places: `CheckpointError` (a `ValueError`) naming the
     file, never another exception, never a silent load. A flipped bit of the payload is
     caught by its SHA-256."""
-    tree = {"model": RateCell(4, jnp.arange(1.0, 5.0)), "keys": jax.random.split(KEY, 2)}
+    tree = {
+        "model": RateCell(4, jnp.arange(1.0, 5.0)),
+        "keys": jax.random.split(jax.random.key(0), 2),
+    }
     checkpoint.save(tmp_path / "good.ckpt", tree)
     blob = (tmp_path / "good.ckpt").read_bytes()
     rng = np.random.default_rng(0)

@@ -3,6 +3,8 @@
 a parameter's value, finite long runs, bad input, checkpoint round trip."""
 
 import dataclasses
+import inspect
+import re
 
 import equinox as eqx
 import jax
@@ -10,13 +12,14 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from components import REGISTRY
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from support import contract
 
 import dynax
 from dynax import checkpoint
 from dynax._core import _annotated_shapes
+from dynax._fields import _Number, _Parameter, _Size
 
 NAMES = sorted(REGISTRY)
 BAD_ARGUMENTS = [
@@ -96,13 +99,53 @@ def test_vmap_matches_loop(name, data):
     )
 
 
-@pytest.mark.parametrize("name", [n for n in NAMES if REGISTRY[n].finite_run is not None])
+LONG_RUNS = [n for n in NAMES if REGISTRY[n].finite_run is not None]
+REPEATS = 10  # the 1000 steps of `finite_run`, ten times: 10⁴ steps
+
+
+def _long_run_case(component, draw, cells):
+    strategy = cells or component.finite_cells or component.cells
+    cell = component.example(jax.random.key(0)) if strategy is None else draw(strategy)
+    inputs, dt = component.finite_run(cell, draw)
+    key = jax.random.key(draw(st.integers(0, 2**31 - 1))) if component.random else None
+    return cell, inputs, key, jnp.asarray(dt)
+
+
+@pytest.mark.parametrize("name", LONG_RUNS)
 @given(data=st.data())
-def test_1000_steps_stay_finite(name, data):
+def test_10000_steps_stay_finite(name, data):
+    cell, inputs, key, dt = _long_run_case(REGISTRY[name], data.draw, None)
+    state = cell.init_state()
+    for repeat in range(REPEATS):
+        run_key = None if key is None else jax.random.fold_in(key, repeat)
+        state = contract.assert_finite_run(cell, state, inputs, run_key, dt)
+
+
+@pytest.mark.parametrize("name", LONG_RUNS)
+@settings(max_examples=3)
+@given(data=st.data())
+def test_the_gradient_through_10000_steps_is_finite(name, data):
+    """`jax.grad` of the sum of the final state with respect to every parameter (every
+    floating leaf of the module), through 10⁴ steps of the long run's inputs."""
     component = REGISTRY[name]
-    cell, _, _, key, _ = _draw_case(component, data.draw)
-    inputs, dt = component.finite_run(cell, data.draw)
-    contract.assert_finite_run(cell, cell.init_state(), inputs, key, jnp.asarray(dt))
+    cell, inputs, key, dt = _long_run_case(component, data.draw, component.gradient_cells)
+    long = jax.tree.map(lambda x: jnp.concatenate([x] * REPEATS), inputs)
+    params, static = eqx.partition(cell, eqx.is_inexact_array)
+    value, grads = _value_and_grad(params, static, long, key, dt)
+    assert np.isfinite(value)
+    for path, leaf in jax.tree_util.tree_leaves_with_path(grads):
+        assert np.all(np.isfinite(np.asarray(leaf))), jax.tree_util.keystr(path)
+
+
+@eqx.filter_jit
+def _value_and_grad(params, static, inputs, key, dt):
+    def loss(params):
+        cell = eqx.combine(params, static)
+        final, _ = contract.run_steps(cell, cell.init_state(), inputs, key, dt)
+        floating = [x for x in jax.tree.leaves(final) if jnp.issubdtype(x.dtype, jnp.floating)]
+        return sum(jnp.sum(x) for x in floating)
+
+    return jax.value_and_grad(loss)(params)
 
 
 def _in_every_numeric_type(values):
@@ -153,6 +196,63 @@ def test_bad_constructor_arguments_raise(name, kwargs, match):
     build = component.build or type(component.example(jax.random.key(0)))
     with pytest.raises(ValueError, match=match):
         build(**kwargs)
+
+
+def _forbidden(declaration, field, example):
+    """The values the declaration of `field` forbids (all of the issue's hostile kinds that
+    apply to it)."""
+    hostile = [None, "a string", 1 + 2j, float("nan"), float("inf"), -float("inf")]
+    if isinstance(declaration, _Parameter):
+        values = [v for v in hostile if v is not None or not declaration.optional]
+        values += [v for v in (0.0, -1.0) if not declaration.constraint.holds(np.asarray(v))]
+        per = 1 if declaration.per is None else getattr(example, declaration.per)
+        width = per + 1 if isinstance(per, int) else int(np.prod(jnp.shape(per))) + 1
+        return [*values, jnp.ones(width)]
+    if isinstance(declaration, _Size):
+        return [declaration.minimum - 1, -1, 2.5, "3", True, None]
+    if isinstance(declaration, _Number):
+        bad = [v for v in (0.0, -1.0) if not declaration.constraint.holds(np.asarray(v))]
+        return [*hostile, jnp.asarray(0.5), *bad]
+    if field.metadata.get("static"):  # a switch or a choice among names
+        return [1, "not an option", None]
+    return ["not a name", 3]  # a name resolved to its object (a stepper, a surrogate)
+
+
+def _declared_cases():
+    cases = []
+    for name in NAMES:
+        component = REGISTRY[name]
+        if component.kwargs is None:
+            continue
+        example = component.example(jax.random.key(0))
+        arguments = inspect.signature(type(example)).parameters
+        for field in dataclasses.fields(example):
+            declaration = field.metadata.get("dynax")
+            argument = field.name if declaration is None else declaration.argument or field.name
+            if declaration is None or argument not in arguments:
+                continue
+            # an argument whose default is None takes None to mean that default
+            none_allowed = arguments[argument].default is None
+            for i, value in enumerate(_forbidden(declaration, field, example)):
+                if value is None and none_allowed:
+                    continue
+                cases.append(pytest.param(name, argument, value, id=f"{name}-{argument}-{i}"))
+    return cases
+
+
+DECLARED = _declared_cases()
+
+
+@pytest.mark.parametrize(("name", "argument", "value"), DECLARED)
+def test_every_declared_argument_rejects_what_its_declaration_forbids(name, argument, value):
+    """0 or −1 where the constraint excludes them, nan, ±inf, None, a string, a complex
+    number, an array of the wrong length (and, for sizes, switches and names, their own
+    wrong kinds): a `ValueError` naming the module and the argument."""
+    component = REGISTRY[name]
+    example = component.example(jax.random.key(0))
+    build = component.build or type(example)
+    with pytest.raises(ValueError, match=rf"{type(example).__name__}: `{re.escape(argument)}`"):
+        build(**{**component.kwargs, argument: value})
 
 
 def _example(name):

@@ -48,6 +48,7 @@ BERNOULLI = Component(
         ({"n_units": 2.0}, "n_units"),
         ({"n_units": True}, "n_units"),
     ),
+    kwargs={"n_units": 3},
 )
 
 
@@ -70,6 +71,7 @@ POISSON = Component(
         ({"n_units": 3, "target_freq": jnp.ones(2)}, "target_freq"),
         ({"n_units": 3, "exact": "yes"}, "exact"),
     ),
+    kwargs={"n_units": 3},
 )
 
 
@@ -123,6 +125,7 @@ LATENCY = Component(
         ({"n_units": 3, "num_steps": 0}, "num_steps"),
         ({"n_units": 3, "num_steps": 10.0}, "num_steps"),
     ),
+    kwargs={"n_units": 3},
 )
 
 

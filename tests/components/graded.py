@@ -94,6 +94,7 @@ RATE = Component(
         ({"n_units": 3, "tau_m": 1.0, "output_scale": float("inf")}, "output_scale"),
         ({"n_units": 3, "tau_m": 1.0, "resist_scale": jnp.ones(2)}, "resist_scale"),
     ),
+    kwargs={"n_units": 3, "tau_m": 10.0},
 )
 
 
@@ -169,6 +170,7 @@ LEAKY_NOISE = Component(
         ({"n_units": 3, "tau_x": 1.0, "leak_scale": -1.0}, "leak_scale"),
         ({"n_units": 3, "tau_x": 1.0, "leak_scale": jnp.ones((3, 1))}, "leak_scale"),
     ),
+    kwargs={"n_units": 3, "tau_x": 10.0},
 )
 
 
@@ -206,6 +208,7 @@ GAUSSIAN_ERROR = Component(
         ({"n_units": 3, "sigma": jnp.ones(4)}, "sigma"),
         ({"n_units": 3, "sigma": jnp.ones((1, 3))}, "sigma"),
     ),
+    kwargs={"n_units": 3},
 )
 
 
@@ -245,6 +248,7 @@ LAPLACIAN_ERROR = Component(
         ({"n_units": 3, "scale": jnp.ones(4)}, "scale"),
         ({"n_units": 3, "scale": jnp.ones((1, 3))}, "scale"),
     ),
+    kwargs={"n_units": 3},
 )
 
 
@@ -289,6 +293,7 @@ BERNOULLI_ERROR = Component(
         ({"n_units": 3, "eps": float("nan")}, "eps"),
         ({"n_units": 3, "eps": jnp.asarray(1e-4)}, "eps"),
     ),
+    kwargs={"n_units": 3},
 )
 
 
@@ -340,6 +345,7 @@ REWARD_ERROR = Component(
         ({"n_units": 3, "alpha": 0.1, "ema_window_len": jnp.ones(4)}, "ema_window_len"),
         ({"n_units": 3, "alpha": 0.1, "use_online_predictor": "yes"}, "use_online_predictor"),
     ),
+    kwargs={"n_units": 3, "alpha": 0.1},
 )
 
 

@@ -41,6 +41,18 @@ def _pcn_inputs(net, draw):
     return dynax.PredictiveCodingNetwork.Inputs(x, y)
 
 
+def _pcn_finite_run(net, draw):
+    """An input and a target uniform in [−1e3, 1e3], clamped (inference relaxes towards
+    them: a new random image every step drives the saturated tanh layers far from any
+    equilibrium, where the derivative of the relaxation grows without bound), at a dt inside
+    the hidden layers' stable domain (τ_m = 10, Σ = 1: dt < 20)."""
+    keys = jax.random.split(jax.random.key(_seed(draw)), 2)
+    x = jax.random.uniform(keys[0], (net.sizes[0],), minval=-1e3, maxval=1e3)
+    y = jax.random.uniform(keys[1], (net.sizes[-1],), minval=-1e3, maxval=1e3)
+    inputs = dynax.PredictiveCodingNetwork.Inputs(jnp.tile(x, (1000, 1)), jnp.tile(y, (1000, 1)))
+    return inputs, draw(st.floats(0.01, 1.0))
+
+
 PCN = Component(
     example=lambda key: dynax.PredictiveCodingNetwork((N, 5, 3), key=key),
     example_inputs=lambda net: dynax.PredictiveCodingNetwork.Inputs(x=SPIKES, y=POST),
@@ -48,6 +60,7 @@ PCN = Component(
     # latents at the bottom-up prediction of a drawn input: the usual start of inference
     state=lambda net, draw: net.feedforward_state(draw(vector(net.sizes[0], -3.0, 3.0))),
     inputs=_pcn_inputs,
+    finite_run=_pcn_finite_run,
     bad_arguments=(
         ({"sizes": (4, 3)}, "sizes"),
         ({"sizes": (4, 0, 3)}, r"sizes\[1\]"),
@@ -89,11 +102,20 @@ def _rsn_warm_state(net, draw):
     return _rsn_run(net, dynax.RecurrentSpikingNetwork.Inputs(x=x, current=current))
 
 
+def _rsn_finite_run(net, draw):
+    """The projected input and the external current uniform in [−1e3, 1e3]."""
+    keys = jax.random.split(jax.random.key(_seed(draw)), 2)
+    x = jax.random.uniform(keys[0], (1000, RSN_N_IN), minval=-1e3, maxval=1e3)
+    current = jax.random.uniform(keys[1], (1000, RSN_N), minval=-1e3, maxval=1e3)
+    return dynax.RecurrentSpikingNetwork.Inputs(x=x, current=current), 0.5
+
+
 RSN = Component(
     example=lambda key: dynax.RecurrentSpikingNetwork(N, key=key),
     example_inputs=lambda net: dynax.RecurrentSpikingNetwork.Inputs(current=25 * ONES),
     cells=_rsn_networks(),
     state=_rsn_warm_state,
+    finite_run=_rsn_finite_run,
     inputs=lambda net, draw: dynax.RecurrentSpikingNetwork.Inputs(
         x=draw(vector(RSN_N_IN, 0.0, 20.0)), current=draw(vector(RSN_N, 0.0, 30.0))
     ),

@@ -98,6 +98,7 @@ ADEX = Component(
         ({"n_units": 3, "integration_type": "rk45"}, "integration_type"),
         ({"n_units": 3, "surrogate": "nope"}, "surrogate"),
     ),
+    kwargs={"n_units": 3},
 )
 
 
@@ -162,6 +163,7 @@ LIF = Component(
         ({"n_units": 3, "tau_m": 1.0, "surrogate_type": 3}, "surrogate_type"),
         ({"n_units": 3, "tau_m": 1.0, "v_min": float("nan")}, "v_min"),
     ),
+    kwargs={"n_units": 3, "tau_m": 10.0},
 )
 
 
@@ -216,6 +218,7 @@ IF = Component(
         ({"n_units": 3, "tau_m": 1.0, "surrogate_type": "secant_lif"}, "surrogate_type"),
         ({"n_units": 3, "tau_m": 1.0, "lower_clamp_voltage": None}, "lower_clamp_voltage"),
     ),
+    kwargs={"n_units": 3, "tau_m": 10.0},
 )
 
 
@@ -270,6 +273,7 @@ QUAD_LIF = Component(
         ({"n_units": 3, "tau_m": 1.0, "surrogate_type": "secant_lif"}, "surrogate_type"),
         ({"n_units": 3, "tau_m": 1.0, "v_min": float("nan")}, "v_min"),
     ),
+    kwargs={"n_units": 3, "tau_m": 10.0},
 )
 
 
@@ -328,6 +332,7 @@ IZHIKEVICH = Component(
         ({"n_units": 3, "integration_type": "rk45"}, "integration_type"),
         ({"n_units": 3, "surrogate": "nope"}, "surrogate"),
     ),
+    kwargs={"n_units": 3},
 )
 
 
@@ -395,6 +400,7 @@ FITZHUGH_NAGUMO = Component(
         ({"n_units": 3, "integration_type": "rk45"}, "integration_type"),
         ({"n_units": 3, "surrogate": "nope"}, "surrogate"),
     ),
+    kwargs={"n_units": 3},
 )
 
 
@@ -402,7 +408,9 @@ FITZHUGH_NAGUMO = Component(
 
 
 @st.composite
-def _hodgkin_huxley_cells(draw):
+def _hodgkin_huxley_cells(
+    draw, spike_reset=None, schemes=("euler", "midpoint", "rk4", "exponential_euler")
+):
     # One scheme per family (heun/ralston share midpoint's code path in the cell and are
     # checked in tests/test_integrate.py): the HH field is large, and each scheme costs a
     # compilation.
@@ -415,8 +423,8 @@ def _hodgkin_huxley_cells(draw):
         g_L=draw(st.floats(0.1, 0.5)),
         thr=draw(st.floats(4.0, 30.0)),
         v_reset=draw(st.floats(-5.0, 5.0)),
-        spike_reset=draw(st.booleans()),
-        integration_type=draw(st.sampled_from(["euler", "midpoint", "rk4", "exponential_euler"])),
+        spike_reset=draw(st.booleans()) if spike_reset is None else spike_reset,
+        integration_type=draw(st.sampled_from(schemes)),
     )
 
 
@@ -452,6 +460,11 @@ HODGKIN_HUXLEY = Component(
     atol=1e-5,
     retrace=(lambda tau: dynax.HodgkinHuxleyCell(N, tau), (0.5, 1.0, 2.0)),
     finite_run=_hodgkin_huxley_finite_run,
+    finite_cells=_hodgkin_huxley_cells(spike_reset=False),  # no reset to help
+    # An explicit step of a gate is unstable once dt·(α + β) > 2, which the rates reach far
+    # below rest: the clips keep that run finite but not its derivative (the cell's
+    # docstring); exponential Euler (Rush–Larsen) is stable there, and so is its gradient.
+    gradient_cells=_hodgkin_huxley_cells(spike_reset=False, schemes=("exponential_euler",)),
     bad_arguments=(
         ({"n_units": 0, "tau_v": 1.0}, "n_units"),
         ({"n_units": 3, "tau_v": 0.0}, "tau_v"),
@@ -469,6 +482,7 @@ HODGKIN_HUXLEY = Component(
         ({"n_units": 3, "tau_v": 1.0, "integration_type": "rk45"}, "integration_type"),
         ({"n_units": 3, "tau_v": 1.0, "surrogate": "nope"}, "surrogate"),
     ),
+    kwargs={"n_units": 3, "tau_v": 1.0},
 )
 
 
@@ -587,6 +601,7 @@ RAF = Component(
         ({"n_units": 3, "integration_type": "leapfrog"}, "integration_type"),
         ({"n_units": 3, "surrogate": "nope"}, "surrogate"),
     ),
+    kwargs={"n_units": 3},
 )
 
 
@@ -661,6 +676,7 @@ SLIF = Component(
             ({"inh_weights": jnp.full((3, 3), jnp.nan)}, "inh_weights"),
         ]
     ),
+    kwargs={"n_units": 3, "tau_m": 10.0, "resist_m": 1.0, "thr": 0.5, "key": jax.random.key(0)},
 )
 
 
@@ -711,6 +727,7 @@ WTAS = Component(
         ({"n_units": 3, "surrogate": "nope", "key": KEY}, "surrogate"),
         ({"n_units": 3}, "key"),
     ),
+    kwargs={"n_units": 3, "key": jax.random.key(0)},
 )
 
 
@@ -758,6 +775,7 @@ LIF_SRM = Component(
         ({"n_units": 3, "tau_m": 1.0, "v_reset": jnp.ones(4)}, "v_reset"),
         ({"n_units": 3, "tau_m": 1.0, "surrogate": 0.2}, "surrogate"),
     ),
+    kwargs={"n_units": 3, "tau_m": 10.0},
 )
 
 

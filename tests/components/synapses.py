@@ -87,7 +87,7 @@ def _dense_warm_state(synapse, draw):
 def _dense_finite_run(synapse, draw):
     key = jax.random.key(_seed(draw))
     x = jax.random.uniform(key, (1000, synapse.n_in), minval=-1e3, maxval=1e3)
-    return dynax.DenseSynapse.Inputs(x), 1.0
+    return type(synapse).Inputs(x), 1.0
 
 
 _DENSE_BASE = jax.random.normal(jax.random.PRNGKey(0), SHAPE)
@@ -181,6 +181,7 @@ DENSE = Component(
             "resist_scale",
         ),
     ),
+    kwargs={"shape": (4, 3), "key": jax.random.key(0)},
 )
 
 # ngclearn's name for a non-learning DenseSynapse: the same class, its own entry
@@ -337,6 +338,7 @@ STP = Component(
             r"`skip_silent_steps` must be a bool, got 'yes'",
         ),
     ),
+    kwargs={"shape": (4, 3), "key": jax.random.key(0)},
 )
 
 
@@ -397,6 +399,8 @@ HEBBIAN = Component(
     build=lambda **kwargs: dynax.HebbianSynapse(
         **{"shape": SHAPE, "key": jax.random.key(0), **kwargs}
     ),
+    finite_run=_dense_finite_run,
+    kwargs={},
 )
 
 
@@ -442,6 +446,8 @@ TRACE_STDP = Component(
     build=lambda **kwargs: dynax.TraceSTDPSynapse(
         **{"shape": SHAPE, "A_plus": 0.1, "A_minus": 0.05, "key": jax.random.key(0), **kwargs}
     ),
+    finite_run=_dense_finite_run,
+    kwargs={},
 )
 
 
@@ -458,6 +464,17 @@ def _online_inputs(cell, draw):
     )
 
 
+def _online_finite_run(cell, draw):
+    """Every signal uniform in [−1e3, 1e3]: the weights stay clipped to [0, w_bound]."""
+    keys = jax.random.split(jax.random.key(_seed(draw)), 4)
+    sizes = (cell.n_in, cell.n_out, cell.n_in, cell.n_out)
+    signals = [
+        jax.random.uniform(k, (1000, n), minval=-1e3, maxval=1e3)
+        for k, n in zip(keys, sizes, strict=True)
+    ]
+    return dynax.OnlineTraceSTDPSynapse.Inputs(*signals), 1.0
+
+
 ONLINE_TRACE_STDP = Component(
     example=lambda key: dynax.OnlineTraceSTDPSynapse(
         dynax.TraceSTDPSynapse(SHAPE, 0.01, 0.005, key=key)
@@ -467,6 +484,7 @@ ONLINE_TRACE_STDP = Component(
     ),
     cells=trace_stdp_synapses().map(dynax.OnlineTraceSTDPSynapse),
     inputs=_online_inputs,
+    finite_run=_online_finite_run,
     bad_arguments=(({"synapse": object()}, "synapse"),),
 )
 
@@ -527,6 +545,7 @@ EXPONENTIAL = Component(
         ({"g_conduct_factor": 2.0, "resist_scale": 3.0}, "resist_scale"),
     ),
     build=lambda **kwargs: dynax.ExponentialSynapse(**{**_EXP_GOOD, **kwargs}),
+    kwargs={},
 )
 
 
@@ -590,6 +609,7 @@ ALPHA = Component(
         ({"g_conduct_factor": 2.0, "resist_scale": 3.0}, "resist_scale"),
     ),
     build=lambda **kwargs: dynax.AlphaSynapse(**{**_ALPHA_GOOD, **kwargs}),
+    kwargs={},
 )
 
 
@@ -648,6 +668,7 @@ DOUBLE_EXP = Component(
         ({"g_conduct_factor": 2.0, "resist_scale": 3.0}, "resist_scale"),
     ),
     build=lambda **kwargs: dynax.DoubleExpSynapse(**{**_DOUBLE_EXP_GOOD, **kwargs}),
+    kwargs={},
 )
 
 

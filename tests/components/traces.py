@@ -68,6 +68,7 @@ VAR_TRACE = Component(
         ({"n_nearest_spikes": 1.5}, "n_nearest_spikes"),
     ),
     build=_var_trace,
+    kwargs={},
 )
 
 

@@ -104,15 +104,17 @@ def run_steps(cell, state, inputs_seq, key, dt) -> tuple[Any, Any]:
 _jitted_run_steps = eqx.filter_jit(run_steps)
 
 
-def assert_finite_run(cell, state, inputs_seq, key, dt) -> None:
-    """Every state along a long run (inputs with a leading time axis) is finite."""
-    _, states = _jitted_run_steps(cell, state, inputs_seq, key, jnp.asarray(dt))
+def assert_finite_run(cell, state, inputs_seq, key, dt) -> Any:
+    """Every state along a long run (inputs with a leading time axis) is finite. Returns the
+    final state."""
+    final, states = _jitted_run_steps(cell, state, inputs_seq, key, jnp.asarray(dt))
     for path, leaf in jax.tree_util.tree_leaves_with_path(states):
         if jnp.issubdtype(leaf.dtype, jnp.inexact):
             bad = ~np.isfinite(np.asarray(leaf))
             assert not bad.any(), (
                 f"non-finite {jax.tree_util.keystr(path)} first at step {np.argwhere(bad)[0][0]}"
             )
+    return final
 
 
 def assert_key_determines_noise(cell, state, inputs, dt) -> None:

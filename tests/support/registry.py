@@ -39,10 +39,16 @@ class Component:
         `value`; stepping each under one `jit` must trace once.
     - `finite_run`: `(module, draw) -> (inputs over time, dt)`: 1000 steps of drawn valid
         inputs in [−1e3, 1e3] (in the stable domain of the module, where it has one) along
-        which every state must stay finite.
+        which every state must stay finite, ten times in a row (10⁴ steps), and the gradient
+        of the final state with respect to every parameter too; `finite_cells`: the modules
+        of that run (default `cells`); `gradient_cells`: those of the gradient (default
+        `finite_cells`), narrower only where the model's own derivative is unbounded (say
+        why).
     - `bad_arguments`: `(kwargs, match)` pairs: `build(**kwargs)` raises a `ValueError`
         whose message matches `match`.
     - `build`: the constructor `bad_arguments` call (default: the example's class).
+    - `kwargs`: valid arguments of `build` (plus its defaults): the suite replaces each
+        declared field of the module, one at a time, by values its declaration forbids.
     """
 
     example: Callable[[Any], Any]
@@ -56,8 +62,11 @@ class Component:
     atol: float = 1e-6
     retrace: tuple[Callable[[Any], Any], tuple] | None = None
     finite_run: Callable[[Any, Draw], tuple[Any, Any]] | None = None
+    finite_cells: st.SearchStrategy | None = None
+    gradient_cells: st.SearchStrategy | None = None
     bad_arguments: tuple[tuple[dict, str], ...] = ()
     build: Callable[..., Any] | None = None
+    kwargs: dict | None = None
 
 
 def vector(n: int, low: float, high: float) -> st.SearchStrategy:
