@@ -19,12 +19,15 @@ from .hebbian_synapse import _check_batches, as_batch
 
 
 def _power(base: Array, mu: Array) -> Array:
-    """`max(base, 0)^μ`, exactly 1 where `μ = 0` (also at base 0) and with finite gradients
-    there."""
+    """`max(base, 0)^μ`, exactly 1 where `μ = 0` (also at base 0), with finite gradients
+    everywhere: at base 0 (a weight at its bound) the derivative of `base^μ`, infinite for
+    μ < 1, is taken to be 0 (a one-sided subgradient: the bound is not crossed)."""
     base = jnp.maximum(base, 0)
     positive = mu > 0
-    safe = jnp.where(positive, base, jnp.ones_like(base))
-    return jnp.where(positive, jnp.power(safe, mu), jnp.ones_like(base))
+    inside = positive & (base > 0)
+    safe = jnp.where(inside, base, jnp.ones_like(base))
+    powered = jnp.where(inside, jnp.power(safe, mu), jnp.zeros_like(base))
+    return jnp.where(positive, powered, jnp.ones_like(base))
 
 
 def trace_stdp_update(

@@ -5,6 +5,7 @@ The strategies of valid synapses are public: the synapses' own test files draw f
 
 import dataclasses
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import optax
@@ -219,14 +220,21 @@ def _stp_warm_state(synapse, draw):
     state = synapse.init_state()
     for _ in range(2):
         row = draw(spike_vector(synapse.n_in))
-        state = synapse.step(state, dynax.STPDenseSynapse.Inputs(row), None, 1.0)
+        state = _stp_step(synapse, state, dynax.STPDenseSynapse.Inputs(row))
     return state
 
 
+@eqx.filter_jit
+def _stp_step(synapse, state, inputs):
+    return synapse.step(state, inputs, None, 1.0)
+
+
 def _stp_finite_run(synapse, draw):
-    """Inputs are spikes: values in [0, 1] (graded or binary), at dt = 1 (≤ τ for the linear
-    decay). Values outside [0, 1] are outside the model."""
-    x = jax.random.uniform(jax.random.key(_seed(draw)), (1000, synapse.n_in))
+    """Inputs uniform in [−1e3, 1e3] (the gate of u, x is the input clipped to [0, 1]) or
+    binary spikes, at dt = 1 (≤ τ for the linear decay)."""
+    x = jax.random.uniform(
+        jax.random.key(_seed(draw)), (1000, synapse.n_in), minval=-1e3, maxval=1e3
+    )
     x = x if draw(st.booleans()) else (x < 0.3).astype(jnp.float32)
     return dynax.STPDenseSynapse.Inputs(x), 1.0
 

@@ -64,14 +64,24 @@ def _jitted_step(cell, state, inputs, key, dt):
 
 def assert_vmap_matches_loop(cell, states, inputs, keys, dt, *, rtol=1e-6, atol=1e-6) -> None:
     """`vmap(step)` over a batch of states/inputs/keys (module broadcast) equals a Python loop
-    of single-sample steps. `keys` may be None for cells without noise."""
+    of single-sample steps. `keys` may be None for cells without noise. Both sides run
+    compiled (`eqx.filter_jit`, one compilation per cell structure), so that hypothesis can
+    draw many examples; `assert_jit_matches_eager` covers the eager path."""
     batch = jax.tree.leaves(states)[0].shape[0]
     key_axis = None if keys is None else 0
-    batched = jax.vmap(cell.step, in_axes=(0, 0, key_axis, None))(states, inputs, keys, dt)
+    dt = jnp.asarray(dt)
+    batched = _batched_step(cell, states, inputs, keys, dt, key_axis)
     for b in range(batch):
         take = lambda tree, b=b: jax.tree.map(lambda x: x[b], tree)  # noqa: E731
-        single = cell.step(take(states), take(inputs), None if keys is None else keys[b], dt)
+        single = _jitted_step(
+            cell, take(states), take(inputs), None if keys is None else keys[b], dt
+        )
         chex.assert_trees_all_close(take(batched), single, rtol=rtol, atol=atol)
+
+
+@eqx.filter_jit
+def _batched_step(cell, states, inputs, keys, dt, key_axis):
+    return jax.vmap(cell.step, in_axes=(0, 0, key_axis, None))(states, inputs, keys, dt)
 
 
 def assert_no_retrace(make_cell: Callable[[Any], Any], values, state, inputs, key, dt) -> None:
