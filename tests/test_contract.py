@@ -104,7 +104,9 @@ REPEATS = 10  # the 1000 steps of `finite_run`, ten times: 10⁴ steps
 
 
 def _long_run_case(component, draw, cells):
-    strategy = cells or component.finite_cells or component.cells
+    strategy = next(
+        (s for s in (cells, component.finite_cells, component.cells) if s is not None), None
+    )
     cell = component.example(jax.random.key(0)) if strategy is None else draw(strategy)
     inputs, dt = component.finite_run(cell, draw)
     key = jax.random.key(draw(st.integers(0, 2**31 - 1))) if component.random else None

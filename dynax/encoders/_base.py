@@ -4,15 +4,13 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from .._core import CellState
+from ..neurons.spiking._base import ClockedState
 
 
-class SpikeTrainState(CellState):
+class SpikeTrainState(ClockedState):
     """`outputs`: this step's spikes; `tols`: time of the last spike; `t`: the clock."""
 
     outputs: Float[Array, " n"]
-    tols: Float[Array, " n"]
-    t: Float[Array, ""]
 
     @classmethod
     def silent(cls, n_units: int, dtype) -> "SpikeTrainState":

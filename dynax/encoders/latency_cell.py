@@ -5,27 +5,25 @@ from typing import ClassVar
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._core import AbstractCell, CellState
+from .._core import AbstractCell
 from .._fields import parameter, size, switch
 from .._typing import Param, TimeStep
 from .._validate import NONNEGATIVE, POSITIVE, check_input
-from ..neurons.spiking._base import advance_clock, clock
+from ..neurons.spiking._base import ClockedState, advance_clock, clock
 from ._base import IntensityInputs
 
 EPS = 1e-7
 """The floor on `x − θ` in the logarithmic code (the reference's `eps`)."""
 
 
-class LatencyCellState(CellState):
+class LatencyCellState(ClockedState):
     """`outputs`: this step's spikes; `tols`: time of the last emitted spike; `mask`: 1 for
     units that have already fired; `targ_sp_times`: the latencies of the current input;
     `t`: the clock."""
 
     outputs: Float[Array, " n"]
-    tols: Float[Array, " n"]
     mask: Float[Array, " n"]
     targ_sp_times: Float[Array, " n"]
-    t: Float[Array, ""]
 
 
 class LatencyCell(AbstractCell):

@@ -6,25 +6,11 @@ from collections.abc import Callable
 from typing import ClassVar
 
 import jax.numpy as jnp
-from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
+from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._core import CellState
-from .._fields import parameter
-from .._typing import OutParam, TimeStep
-from .._validate import POSITIVE
-from ..initializers import constant
-from ._conductance import AbstractConductanceSynapse, ConductanceInputs
-from ._synapse_helpers import connect, leak_fraction, resolve_gain
-
-
-class AlphaSynapseState(CellState):
-    """`h_syn`: the intermediate (rising) variable; `g_syn`: the conductance; `i_syn`: the
-    synaptic current; `outputs` (= `i_syn`)."""
-
-    h_syn: Float[Array, " n_out"]
-    g_syn: Float[Array, " n_out"]
-    i_syn: Float[Array, " n_out"]
-    outputs: Float[Array, " n_out"]
+from .._typing import TimeStep
+from ._conductance import AbstractConductanceSynapse, ConductanceInputs, TwoStageConductanceState
+from ._synapse_helpers import leak_fraction
 
 
 class AlphaSynapse(AbstractConductanceSynapse):
@@ -46,61 +32,18 @@ class AlphaSynapse(AbstractConductanceSynapse):
     Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
-    State: ClassVar = AlphaSynapseState
-    tau_decay: OutParam = parameter(constraint=POSITIVE, per="n_out")
-
-    def __init__(
-        self,
-        shape: tuple[int, int],
-        tau_decay: ArrayLike,
-        g_syn_bar: ArrayLike,
-        syn_rest: ArrayLike | None,
-        weight_init=None,
-        *,
-        g_conduct_factor: ArrayLike = 1.0,
-        p_conn: ArrayLike = 1.0,
-        mask: ArrayLike | None = None,
-        decay: str = "linear",
-        key: PRNGKeyArray | None = None,
-        resist_scale: ArrayLike | None = None,
-    ):
-        """**Arguments:**
-
-        - `shape`: `(n_in, n_out)`.
-        - `tau_decay`: the time constant τ (> 0; scalar or `(n_out,)`); the response peaks
-            at `t = τ`.
-        - `g_syn_bar`: peak conductance per unit weight (scalar or `(n_out,)`).
-        - `syn_rest`: reversal potential `E_syn` (scalar or `(n_out,)`), or `None`.
-        - `weight_init`: initializer, spec or explicit array; default all ones.
-        - `g_conduct_factor`: gain of the current (scalar or `(n_out,)`).
-        - `p_conn`: probability that a connection exists (a kept Bernoulli mask).
-        - `mask`: a static multiplicative `(n_in, n_out)` mask.
-        - `decay`: `"linear"` (Euler) or `"exponential"` (exact propagation).
-        - `key`: PRNG key, needed only for random weights or `p_conn < 1`.
-        - `resist_scale`: deprecated alias of `g_conduct_factor`.
-        """
-        connect(self, shape, weight_init, constant(1.0), p_conn, mask, key)
-        self.tau_decay = tau_decay
-        self.g_syn_bar = g_syn_bar
-        self.syn_rest = syn_rest
-        self.g_conduct_factor = resolve_gain(type(self).__name__, g_conduct_factor, resist_scale)
-        self.decay = decay
-
-    def init_state(self, *, key: PRNGKeyArray | None = None) -> AlphaSynapseState:
-        """All zeros (the reference's reset)."""
-        zeros = jnp.zeros((self.n_out,), self.weights.dtype)
-        return AlphaSynapseState(h_syn=zeros, g_syn=zeros, i_syn=zeros, outputs=zeros)
+    State: ClassVar = TwoStageConductanceState
 
     def transmit(
         self,
-        state: AlphaSynapseState,
+        state: TwoStageConductanceState,
         inputs: ConductanceInputs,
         key: PRNGKeyArray | None,
         dt: TimeStep,
         *,
         weights: Float[Array, "n_in n_out"] | None = None,
         matvec: Callable[[Array, Array], Array] = jnp.matmul,
-    ) -> AlphaSynapseState:
+    ) -> TwoStageConductanceState:
         """Advances `h` and `g` by `dt` and computes the current; `key` is unused."""
         self.check_step(state, inputs, dt)
         drive = self.drive(inputs, weights, matvec)

@@ -7,23 +7,10 @@ from typing import ClassVar
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from .._core import CellState
 from .._fields import parameter
 from .._typing import OutParam, TimeStep
 from .._validate import POSITIVE
-from ..initializers import constant
-from ._conductance import AbstractConductanceSynapse, ConductanceInputs
-from ._synapse_helpers import connect, resolve_gain
-
-
-class DoubleExpSynapseState(CellState):
-    """`h_syn`: the intermediate (rising) variable; `g_syn`: the conductance; `i_syn`: the
-    synaptic current; `outputs` (= `i_syn`)."""
-
-    h_syn: Float[Array, " n_out"]
-    g_syn: Float[Array, " n_out"]
-    i_syn: Float[Array, " n_out"]
-    outputs: Float[Array, " n_out"]
+from ._conductance import AbstractConductanceSynapse, ConductanceInputs, TwoStageConductanceState
 
 
 class DoubleExpSynapse(AbstractConductanceSynapse):
@@ -51,8 +38,7 @@ class DoubleExpSynapse(AbstractConductanceSynapse):
     Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
-    State: ClassVar = DoubleExpSynapseState
-    tau_decay: OutParam = parameter(constraint=POSITIVE, per="n_out")
+    State: ClassVar = TwoStageConductanceState
     tau_rise: OutParam = parameter(
         constraint=POSITIVE,
         per="n_out",
@@ -78,42 +64,34 @@ class DoubleExpSynapse(AbstractConductanceSynapse):
     ):
         """**Arguments:**
 
-        - `shape`: `(n_in, n_out)`.
-        - `tau_decay`: decay time constant τ_d (> τ_r; scalar or `(n_out,)`).
-        - `tau_rise`: rise time constant τ_r (> 0; scalar or `(n_out,)`).
-        - `g_syn_bar`: peak conductance per unit weight (scalar or `(n_out,)`).
-        - `syn_rest`: reversal potential `E_syn` (scalar or `(n_out,)`), or `None`.
-        - `weight_init`: initializer, spec or explicit array; default all ones.
-        - `g_conduct_factor`: gain of the current (scalar or `(n_out,)`).
-        - `p_conn`: probability that a connection exists (a kept Bernoulli mask).
-        - `mask`: a static multiplicative `(n_in, n_out)` mask.
-        - `decay`: `"linear"` (Euler) or `"exponential"` (exact propagation).
-        - `key`: PRNG key, needed only for random weights or `p_conn < 1`.
-        - `resist_scale`: deprecated alias of `g_conduct_factor`.
+        - `tau_rise`: rise time constant τ_r (> 0, below `tau_decay`; scalar or `(n_out,)`).
+        - the other arguments: as `ExponentialSynapse` (`tau_decay` is τ_d here).
         """
-        connect(self, shape, weight_init, constant(1.0), p_conn, mask, key)
-        self.tau_decay = tau_decay
+        super().__init__(
+            shape,
+            tau_decay,
+            g_syn_bar,
+            syn_rest,
+            weight_init,
+            g_conduct_factor=g_conduct_factor,
+            p_conn=p_conn,
+            mask=mask,
+            decay=decay,
+            key=key,
+            resist_scale=resist_scale,
+        )
         self.tau_rise = tau_rise
-        self.g_syn_bar = g_syn_bar
-        self.syn_rest = syn_rest
-        self.g_conduct_factor = resolve_gain(type(self).__name__, g_conduct_factor, resist_scale)
-        self.decay = decay
-
-    def init_state(self, *, key: PRNGKeyArray | None = None) -> DoubleExpSynapseState:
-        """All zeros (the reference's reset)."""
-        zeros = jnp.zeros((self.n_out,), self.weights.dtype)
-        return DoubleExpSynapseState(h_syn=zeros, g_syn=zeros, i_syn=zeros, outputs=zeros)
 
     def transmit(
         self,
-        state: DoubleExpSynapseState,
+        state: TwoStageConductanceState,
         inputs: ConductanceInputs,
         key: PRNGKeyArray | None,
         dt: TimeStep,
         *,
         weights: Float[Array, "n_in n_out"] | None = None,
         matvec: Callable[[Array, Array], Array] = jnp.matmul,
-    ) -> DoubleExpSynapseState:
+    ) -> TwoStageConductanceState:
         """Advances `h` and `g` by `dt` and computes the current; `key` is unused."""
         self.check_step(state, inputs, dt)
         drive = self.drive(inputs, weights, matvec)

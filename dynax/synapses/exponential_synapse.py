@@ -5,15 +5,12 @@ from collections.abc import Callable
 from typing import ClassVar
 
 import jax.numpy as jnp
-from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
+from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._core import CellState
-from .._fields import parameter
-from .._typing import OutParam, TimeStep
-from .._validate import POSITIVE
-from ..initializers import constant
+from .._typing import TimeStep
 from ._conductance import AbstractConductanceSynapse, ConductanceInputs
-from ._synapse_helpers import connect, leak_fraction, resolve_gain
+from ._synapse_helpers import leak_fraction
 
 
 class ExponentialSynapseState(CellState):
@@ -39,49 +36,6 @@ class ExponentialSynapse(AbstractConductanceSynapse):
     """
 
     State: ClassVar = ExponentialSynapseState
-    tau_decay: OutParam = parameter(constraint=POSITIVE, per="n_out")
-
-    def __init__(
-        self,
-        shape: tuple[int, int],
-        tau_decay: ArrayLike,
-        g_syn_bar: ArrayLike,
-        syn_rest: ArrayLike | None,
-        weight_init=None,
-        *,
-        g_conduct_factor: ArrayLike = 1.0,
-        p_conn: ArrayLike = 1.0,
-        mask: ArrayLike | None = None,
-        decay: str = "linear",
-        key: PRNGKeyArray | None = None,
-        resist_scale: ArrayLike | None = None,
-    ):
-        """**Arguments:**
-
-        - `shape`: `(n_in, n_out)`.
-        - `tau_decay`: decay time constant (> 0; scalar or `(n_out,)`), in `dt`'s unit.
-        - `g_syn_bar`: peak conductance per unit weight (scalar or `(n_out,)`).
-        - `syn_rest`: reversal potential `E_syn` (scalar or `(n_out,)`), or `None` for a
-            current that does not depend on `v`.
-        - `weight_init`: initializer, spec or explicit array; default all ones.
-        - `g_conduct_factor`: gain of the current (scalar or `(n_out,)`).
-        - `p_conn`: probability that a connection exists (a kept Bernoulli mask).
-        - `mask`: a static multiplicative `(n_in, n_out)` mask.
-        - `decay`: `"linear"` (the reference's) or `"exponential"` (exact).
-        - `key`: PRNG key, needed only for random weights or `p_conn < 1`.
-        - `resist_scale`: deprecated alias of `g_conduct_factor`.
-        """
-        connect(self, shape, weight_init, constant(1.0), p_conn, mask, key)
-        self.tau_decay = tau_decay
-        self.g_syn_bar = g_syn_bar
-        self.syn_rest = syn_rest
-        self.g_conduct_factor = resolve_gain(type(self).__name__, g_conduct_factor, resist_scale)
-        self.decay = decay
-
-    def init_state(self, *, key: PRNGKeyArray | None = None) -> ExponentialSynapseState:
-        """All zeros (the reference's reset)."""
-        zeros = jnp.zeros((self.n_out,), self.weights.dtype)
-        return ExponentialSynapseState(g_syn=zeros, i_syn=zeros, outputs=zeros)
 
     def transmit(
         self,

@@ -24,17 +24,22 @@ RESET_BELOW_THRESHOLD = "A reset at or above the threshold would fire on every s
 """Why `v_reset` must lie below the threshold (the message of a declared `below=`)."""
 
 
-class VoltageRecoveryState(CellState):
+class ClockedState(CellState):
+    """The part of a spiking cell's state that `clock` advances: `tols`, the time of each
+    unit's last spike (0 before the first), and `t`, the clock."""
+
+    tols: Float[Array, " n"]
+    t: Float[Array, ""]
+
+
+class VoltageRecoveryState(ClockedState):
     """The state of a two-variable spiking cell (AdEx, Izhikevich, FitzHugh–Nagumo, RAF):
     `v`: the voltage; `w`: the second variable (adaptation, recovery, angular driver); `s`:
-    spikes of the last step; `tols`: time of the last spike (0 before the first); `t`: the
-    clock."""
+    spikes of the last step; and the clock (`tols`, `t`)."""
 
     v: Float[Array, " n"]
     w: Float[Array, " n"]
     s: Float[Array, " n"]
-    tols: Float[Array, " n"]
-    t: Float[Array, ""]
 
     @classmethod
     def at(cls, n_units: int, v0, w0, dtype) -> "VoltageRecoveryState":

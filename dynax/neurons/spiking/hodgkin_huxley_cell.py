@@ -7,13 +7,12 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from ..._core import CellState
 from ..._fields import parameter, size, switch
 from ..._typing import Param, TimeStep
 from ..._validate import NONNEGATIVE, POSITIVE
 from ...integrate import AbstractStepper, stepper
 from ...surrogate import AbstractSurrogate, ArcTan, spike_surrogate
-from ._base import AbstractSpikingCell, CurrentInputs, clock, reset_potential
+from ._base import AbstractSpikingCell, ClockedState, CurrentInputs, clock, reset_potential
 
 RATE_VOLTAGE_RANGE = (-200.0, 200.0)
 """The rate functions are evaluated at `v` clipped to this range (mV from rest): far
@@ -60,7 +59,7 @@ def steady_gates(v: ArrayLike) -> tuple[Array, Array, Array]:
     )
 
 
-class HodgkinHuxleyCellState(CellState):
+class HodgkinHuxleyCellState(ClockedState):
     """`v`: membrane potential (mV from rest); `n`, `m`, `h`: gate open probabilities;
     `s`: spikes of the last step; `tols`: time of the last spike (0 before the first);
     `t`: the clock."""
@@ -70,8 +69,6 @@ class HodgkinHuxleyCellState(CellState):
     m: Float[Array, " n"]
     h: Float[Array, " n"]
     s: Float[Array, " n"]
-    tols: Float[Array, " n"]
-    t: Float[Array, ""]
 
 
 class HodgkinHuxleyCell(AbstractSpikingCell):

@@ -6,17 +6,16 @@ from typing import ClassVar
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from ..._core import CellState
 from ..._fields import parameter, size, switch
 from ..._typing import Param, TimeStep
 from ..._validate import NONNEGATIVE, POSITIVE
 from ...integrate import AbstractStepper, stepper
 from ...surrogate import AbstractSurrogate, ArcTan, spike_surrogate
-from ._base import RESET_BELOW_THRESHOLD, CurrentInputs, clock, reset_potential
+from ._base import RESET_BELOW_THRESHOLD, ClockedState, CurrentInputs, clock, reset_potential
 from .integrate_and_fire import AbstractIntegrateAndFire
 
 
-class IFCellState(CellState):
+class IFCellState(ClockedState):
     """`v`: membrane potential (mV); `s`: spikes of the last step; `rfr`: time since the
     last spike (ms); `tols`: time of the last spike (ms; 0 before the first); `t`: the
     clock (ms)."""
@@ -24,8 +23,6 @@ class IFCellState(CellState):
     v: Float[Array, " n"]
     s: Float[Array, " n"]
     rfr: Float[Array, " n"]
-    tols: Float[Array, " n"]
-    t: Float[Array, ""]
 
 
 class IFCell(AbstractIntegrateAndFire):

@@ -19,11 +19,18 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from ..._core import CellState, require_key
+from ..._core import require_key
 from ..._typing import Param, TimeStep
 from ..._validate import FINITE, check_shape, check_value
 from ...integrate import AbstractStepper
-from ._base import AbstractSpikingCell, CurrentInputs, clock, refractory_mask, reset_potential
+from ._base import (
+    AbstractSpikingCell,
+    ClockedState,
+    CurrentInputs,
+    clock,
+    refractory_mask,
+    reset_potential,
+)
 
 
 class AbstractIntegrateAndFire(AbstractSpikingCell):
@@ -73,7 +80,7 @@ def keep_spike_at_max(spikes: Array, values: Array) -> Array:
     return spikes * jax.nn.one_hot(chosen, spikes.shape[-1], dtype=spikes.dtype)
 
 
-class LIFCellState(CellState):
+class LIFCellState(ClockedState):
     """`v`: membrane potential (mV); `s`: spikes (after the one-spike rules); `s_raw`: spikes
     before them; `rfr`: time since the last spike (ms); `thr_theta`: adaptive threshold
     shift (mV); `tols`: time of the last spike (ms); `surrogate`: the reference's estimate
@@ -85,10 +92,8 @@ class LIFCellState(CellState):
     s_raw: Float[Array, " n"]
     rfr: Float[Array, " n"]
     thr_theta: Float[Array, " n"]
-    tols: Float[Array, " n"]
     surrogate: Float[Array, " n"]
     v_thr: Float[Array, " n"]
-    t: Float[Array, ""]
 
 
 class AbstractAdaptiveIntegrateAndFire(AbstractIntegrateAndFire):

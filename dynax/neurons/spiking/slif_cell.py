@@ -6,13 +6,19 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from ..._core import CellState
 from ..._fields import argument, checked_size, parameter, size, switch
 from ..._typing import Param, ParamLike, TimeStep
 from ..._validate import NONNEGATIVE, POSITIVE, check_key, check_shape, check_value
 from ...integrate import AbstractStepper, stepper
 from ...surrogate import AbstractSurrogate, FastSigmoid, spike_surrogate
-from ._base import AbstractSpikingCell, CurrentInputs, clock, refractory_mask, reset_potential
+from ._base import (
+    AbstractSpikingCell,
+    ClockedState,
+    CurrentInputs,
+    clock,
+    refractory_mask,
+    reset_potential,
+)
 from ._thresholds import (
     THRESHOLD_FLOOR,
     jittered_thresholds,
@@ -33,7 +39,7 @@ def secant_lif(j: ArrayLike) -> Array:
     return jnp.where(j > 0, 2.0 * decay / (1.0 + decay * decay), 0.0).astype(j.dtype)
 
 
-class SLIFCellState(CellState):
+class SLIFCellState(ClockedState):
     """`v`: membrane potential; `s`: spikes (pinned to 1 while refractory if sticky); `thr`:
     adaptive thresholds; `rfr`: time since the last spike; `tols`: time of the last spike;
     `surrogate`: the reference's secant estimate `sech(0.08·J)·1[J > 0]` of the input
@@ -43,9 +49,7 @@ class SLIFCellState(CellState):
     s: Float[Array, " n"]
     thr: Float[Array, " n"]
     rfr: Float[Array, " n"]
-    tols: Float[Array, " n"]
     surrogate: Float[Array, " n"]
-    t: Float[Array, ""]
 
 
 class SLIFCell(AbstractSpikingCell):

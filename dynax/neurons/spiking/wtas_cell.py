@@ -6,12 +6,11 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from ..._core import CellState
 from ..._fields import argument, checked_size, parameter, size
 from ..._typing import Param, ParamLike, TimeStep
 from ..._validate import NONNEGATIVE
 from ...surrogate import AbstractSurrogate, FastSigmoid, spike_surrogate
-from ._base import AbstractSpikingCell, CurrentInputs, clock, refractory_mask
+from ._base import AbstractSpikingCell, ClockedState, CurrentInputs, clock, refractory_mask
 from ._thresholds import (
     THRESHOLD_FLOOR,
     jittered_thresholds,
@@ -21,7 +20,7 @@ from ._thresholds import (
 )
 
 
-class WTASCellState(CellState):
+class WTASCellState(ClockedState):
     """`v`: the gated drive `R·j·m`; `s`: spikes; `thr`: adaptive thresholds; `rfr`: time
     since the last spike; `tols`: time of the last spike; `t`: the clock."""
 
@@ -29,8 +28,6 @@ class WTASCellState(CellState):
     s: Float[Array, " n"]
     thr: Float[Array, " n"]
     rfr: Float[Array, " n"]
-    tols: Float[Array, " n"]
-    t: Float[Array, ""]
 
 
 class WTASCell(AbstractSpikingCell):

@@ -372,7 +372,7 @@ def test_surrogate_is_a_field():
     cell = AdExCell(3, **CUSTOM)
     other = AdExCell(3, **CUSTOM, surrogate=Triangular(alpha=0.5))
     state = cell.init_state()
-    state = AdExCell.State(state.v + 30.0, state.w, state.s, state.tols, state.t)
+    state = state.replace(v=state.v + 30.0)
 
     def total(c, j):
         return c.step(state, AdExCell.Inputs(j), None, 0.1).s.sum()

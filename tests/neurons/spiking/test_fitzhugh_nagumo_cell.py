@@ -146,7 +146,7 @@ def test_midpoint_is_second_order_where_the_references_split_is_first_order():
             rest = cell.init_state()
 
             def step(y, dt):
-                state = Cell.State(y[0], y[1], rest.s, rest.tols, rest.t)
+                state = rest.replace(v=y[0], w=y[1])
                 if split:
                     return _reference_step(cell, state, j, dt, name)[:2]
                 new = cell.step(state, Cell.Inputs(j), None, dt)
@@ -310,7 +310,7 @@ def test_euler_step_is_the_equations():
     """One Euler step by hand, per-unit parameters."""
     cell = Cell(2, tau_m=jnp.array([1.0, 2.0]), gamma=jnp.array([3.0, 4.0]), resist_m=2.0)
     v, w, j = jnp.array([0.5, -1.0]), jnp.array([0.1, 0.2]), jnp.array([0.3, 0.4])
-    state = Cell.State(v, w, jnp.zeros(2), jnp.zeros(2), jnp.asarray(0.0))
+    state = Cell.State(v=v, w=w, s=jnp.zeros(2), tols=jnp.zeros(2), t=jnp.asarray(0.0))
     new = cell.step(state, Cell.Inputs(j), None, 0.1)
     tau, gamma = np.array([1.0, 2.0]), np.array([3.0, 4.0])
     expected_v = v + 0.1 * (v - v**3 / gamma - w + 2.0 * j) / tau

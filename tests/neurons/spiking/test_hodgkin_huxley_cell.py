@@ -169,7 +169,7 @@ def test_joint_rk_converges_at_its_order_where_the_references_is_first_order():
             rest = cell.init_state()
 
             def step(y, dt):
-                state = Cell.State(*y, rest.s, rest.tols, rest.t)
+                state = rest.replace(v=y[0], n=y[1], m=y[2], h=y[3])
                 if frozen:
                     return _reference_step(cell, state, j, dt, name)[0]
                 new = cell.step(state, Cell.Inputs(j), None, dt)
@@ -233,7 +233,7 @@ def test_step_at_exactly_the_singular_voltages_is_finite():
     """A step from v = 10 and v = 25 exactly (Euler evaluates the rates there), and its
     gradient."""
     rest = Cell(2, 1.0).init_state()
-    state = Cell.State(jnp.array([10.0, 25.0]), rest.n, rest.m, rest.h, rest.s, rest.tols, rest.t)
+    state = rest.replace(v=jnp.array([10.0, 25.0]))
 
     def loss(tau_v):
         new = Cell(2, tau_v).step(state, Cell.Inputs(jnp.zeros(2)), None, 0.01)
@@ -381,7 +381,7 @@ def test_surrogate_gradient_through_100_steps_is_finite_and_nonzero():
 def test_surrogate_is_a_field():
     a, b = Cell(N, 1.0), Cell(N, 1.0, surrogate=FastSigmoid(alpha=1.0))
     rest = a.init_state()
-    state = Cell.State(jnp.full(N, 3.9), rest.n, rest.m, rest.h, rest.s, rest.tols, rest.t)
+    state = rest.replace(v=jnp.full(N, 3.9))
 
     def grad(cell):
         def spikes(j):

@@ -193,7 +193,7 @@ def test_midpoint_is_second_order_where_the_references_split_is_first_order():
             rest = cell.init_state()
 
             def step(y, dt):
-                state = IzhikevichCell.State(y[0], y[1], rest.s, rest.tols, rest.t)
+                state = rest.replace(v=y[0], w=y[1])
                 new = cell.step(state, IzhikevichCell.Inputs(j), None, dt)
                 return new.v, new.w
 
@@ -267,7 +267,7 @@ def test_apex_guard_is_what_keeps_rk4_finite():
     cell = IzhikevichCell(1, integration_type="rk4")
     j = jnp.full((6, 1), 1e3)
     rest = cell.init_state()
-    state = IzhikevichCell.State(jnp.array([29.0]), jnp.array([-10.0]), rest.s, rest.tols, rest.t)
+    state = rest.replace(v=jnp.array([29.0]), w=jnp.array([-10.0]))
     _, states = contract.run_steps(cell, state, IzhikevichCell.Inputs(j), None, 1.0)
     assert np.isfinite(states.v).all() and np.isfinite(states.w).all()
     np.testing.assert_array_equal(states.s, 1.0)
@@ -349,7 +349,7 @@ def test_surrogate_is_a_field():
 def test_per_unit_parameters():
     cell = IzhikevichCell(3, v_reset=jnp.array([-65.0, -55.0, -50.0]), w_reset=jnp.arange(3.0))
     rest = cell.init_state()
-    state = IzhikevichCell.State(jnp.full(3, 29.9), jnp.zeros(3), rest.s, rest.tols, rest.t)
+    state = rest.replace(v=jnp.full(3, 29.9), w=jnp.zeros(3))
     new = cell.step(state, IzhikevichCell.Inputs(jnp.full(3, 50.0)), None, 0.1)
     np.testing.assert_array_equal(new.s, 1.0)
     np.testing.assert_array_equal(new.v, [-65.0, -55.0, -50.0])

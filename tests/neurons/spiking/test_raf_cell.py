@@ -139,7 +139,7 @@ def _exact(y0, j, t, b=-1.0, omega=10.0, tau_v=1.0, tau_w=1.0):
 def _run_without_threshold(integrator, y0, j, dt, steps):
     cell = Cell(1, thr=1e9, post_spike_reset=False, integration_type=integrator)
     rest = cell.init_state()
-    state = Cell.State(jnp.array([y0[0]]), jnp.array([y0[1]]), rest.s, rest.tols, rest.t)
+    state = rest.replace(v=jnp.array([y0[0]]), w=jnp.array([y0[1]]))
     final, _ = contract.run_steps(cell, state, Cell.Inputs(jnp.full((steps, 1), j)), None, dt)
     return np.array([final.v[0], final.w[0]])
 
@@ -171,7 +171,7 @@ def test_midpoint_is_second_order_where_the_references_split_is_first_order():
 
         @jax.jit
         def split(y, dt):
-            state = Cell.State(y[0:1], y[1:2], rest.s, rest.tols, rest.t)
+            state = rest.replace(v=y[0:1], w=y[1:2])
             v, w, _ = _reference_step(cell, state, jnp.array([j]), dt, "midpoint")
             return jnp.concatenate([v, w])
 
@@ -195,7 +195,7 @@ def test_symplectic_euler_contracts_area_by_the_damping_only():
         rest = cell.init_state()
 
         def f(y):
-            state = Cell.State(y[0:1], y[1:2], rest.s, rest.tols, rest.t)
+            state = rest.replace(v=y[0:1], w=y[1:2])
             new = cell.step(state, Cell.Inputs(jnp.zeros(1)), None, dt)
             return jnp.concatenate([new.v, new.w])
 
