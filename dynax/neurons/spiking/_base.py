@@ -32,28 +32,6 @@ class ClockedState(CellState):
     t: Float[Array, ""]
 
 
-class VoltageRecoveryState(ClockedState):
-    """The state of a two-variable spiking cell (AdEx, Izhikevich, FitzHugh–Nagumo, RAF):
-    `v`: the voltage; `w`: the second variable (adaptation, recovery, angular driver); `s`:
-    spikes of the last step; and the clock (`tols`, `t`)."""
-
-    v: Float[Array, " n"]
-    w: Float[Array, " n"]
-    s: Float[Array, " n"]
-
-    @classmethod
-    def at(cls, n_units: int, v0, w0, dtype) -> "VoltageRecoveryState":
-        """`v = v0`, `w = w0` (scalars or one value per unit), no spike yet, the clock at 0."""
-        zeros = jnp.zeros((n_units,), dtype)
-        return cls(
-            v=(zeros + v0).astype(dtype),
-            w=(zeros + w0).astype(dtype),
-            s=zeros,
-            tols=zeros,
-            t=jnp.zeros((), dtype),
-        )
-
-
 class CurrentInputs(eqx.Module):
     """`j`: the input current of each unit (each cell's docstring says what scales it)."""
 

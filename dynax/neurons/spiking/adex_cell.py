@@ -1,25 +1,17 @@
 """AdExCell: the adaptive exponential integrate-and-fire neuron of Brette & Gerstner (2005)
 (ngclearn's `AdExCell`)."""
 
-from typing import ClassVar
-
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import Array, Float
 
 from ..._fields import parameter, size
-from ..._typing import Param, TimeStep
+from ..._typing import Param
 from ..._validate import POSITIVE
 from ...integrate import AbstractStepper, stepper
 from ...surrogate import AbstractSurrogate, ArcTan, spike_surrogate
-from ._base import (
-    RESET_BELOW_THRESHOLD,
-    AbstractSpikingCell,
-    CurrentInputs,
-    VoltageRecoveryState,
-    clock,
-    reset_potential,
-)
+from ._base import RESET_BELOW_THRESHOLD, reset_potential
+from .voltage_recovery import AbstractVoltageRecoveryCell
 
 EXP_MARGIN = 10.0
 """The guard voltage lies `EXP_MARGIN·Δ_T` above the threshold (`exp` grows by e¹⁰ ≈ 2·10⁴
@@ -30,7 +22,7 @@ EXP_ARG_MAX = 50.0
 from float32's overflow at e⁸⁸·⁷)."""
 
 
-class AdExCell(AbstractSpikingCell):
+class AdExCell(AbstractVoltageRecoveryCell):
     r"""Adaptive exponential integrate-and-fire units (Brette & Gerstner, J. Neurophysiol.
     94(5), 2005). With the input `j` held fixed over the step,
 
@@ -72,9 +64,6 @@ class AdExCell(AbstractSpikingCell):
     Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
-    State: ClassVar = VoltageRecoveryState
-    Inputs: ClassVar = CurrentInputs
-
     n_units: int = size()
     tau_m: Param = parameter(15.0, POSITIVE)
     resist_m: Param = parameter(1.0)
@@ -112,26 +101,16 @@ class AdExCell(AbstractSpikingCell):
         # times the reciprocal: the reference's operations in its order (Euler agrees to an ulp)
         return dv * (1.0 / self.tau_m), dw * (1.0 / self.tau_w)
 
-    def init_state(self, *, key: PRNGKeyArray | None = None) -> VoltageRecoveryState:
-        """`v = v0`, `w = w0`, no spike, `tols = 0`, `t = 0` (the reference's reset)."""
-        return VoltageRecoveryState.at(self.n_units, self.v0, self.w0, self.tau_m.dtype)
+    def input_current(self, j: Array) -> Array:
+        """`j` itself: `resist_m` scales it inside `vector_field`."""
+        return j
 
-    def step(
-        self,
-        state: VoltageRecoveryState,
-        inputs: CurrentInputs,
-        key: PRNGKeyArray | None,
-        dt: TimeStep,
-    ) -> VoltageRecoveryState:
-        """Integrates `(v, w)` over `dt`, then spikes and resets; `key` is unused."""
-        self.check_step(state, inputs, dt)
-        v, w = self.integrate(state.t, (state.v, state.w), dt, inputs.j)
-        s = self.fire(v, self.thr)
-        t, tols = clock(state, s, dt)
-        return state.replace(
-            v=reset_potential(v, s, self.v_reset),
-            w=w + self.b * jax.lax.stop_gradient(s),
-            s=s,
-            tols=tols,
-            t=t,
-        )
+    @property
+    def spike_threshold(self) -> Param:
+        """The spike cut-off `thr`."""
+        return self.thr
+
+    def after_spike(self, v: Array, w: Array, s: Array) -> tuple[Array, Array]:
+        """`v⁺ = v_reset` and `w⁺ = w + b` where a unit spiked (switches: no surrogate
+        gradient)."""
+        return reset_potential(v, s, self.v_reset), w + self.b * jax.lax.stop_gradient(s)

@@ -1,18 +1,17 @@
 """FitzhughNagumoCell: the FitzHugh–Nagumo model (ngclearn's `FitzhughNagumoCell`)."""
 
-from typing import ClassVar
-
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import Array, Float
 
 from ..._fields import parameter, size, switch
-from ..._typing import Param, TimeStep
+from ..._typing import Param
 from ..._validate import POSITIVE
 from ...integrate import AbstractStepper, stepper
 from ...surrogate import AbstractSurrogate, ArcTan, spike_surrogate
-from ._base import AbstractSpikingCell, CurrentInputs, VoltageRecoveryState, clock, reset_potential
+from ._base import reset_potential
+from .voltage_recovery import AbstractVoltageRecoveryCell
 
 
-class FitzhughNagumoCell(AbstractSpikingCell):
+class FitzhughNagumoCell(AbstractVoltageRecoveryCell):
     r"""The FitzHugh–Nagumo model (FitzHugh 1961; Nagumo, Arimoto & Yoshizawa 1962). With
     `J = resist_m·j`, α = `alpha`, β = `beta`, γ = `gamma`,
 
@@ -50,9 +49,6 @@ class FitzhughNagumoCell(AbstractSpikingCell):
     Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
-    State: ClassVar = VoltageRecoveryState
-    Inputs: ClassVar = CurrentInputs
-
     n_units: int = size()
     tau_m: Param = parameter(1.0, POSITIVE)
     resist_m: Param = parameter(1.0)
@@ -77,24 +73,17 @@ class FitzhughNagumoCell(AbstractSpikingCell):
         dw = (v + self.alpha - self.beta * w) / self.tau_w
         return dv, dw
 
-    def init_state(self, *, key: PRNGKeyArray | None = None) -> VoltageRecoveryState:
-        """`v = v0`, `w = w0`, no spike, `tols = 0`, `t = 0` (the reference's reset)."""
-        return VoltageRecoveryState.at(self.n_units, self.v0, self.w0, self.tau_m.dtype)
+    def input_current(self, j: Array) -> Array:
+        """`resist_m·j`."""
+        return self.resist_m * j
 
-    def step(
-        self,
-        state: VoltageRecoveryState,
-        inputs: CurrentInputs,
-        key: PRNGKeyArray | None,
-        dt: TimeStep,
-    ) -> VoltageRecoveryState:
-        """Integrates `(v, w)` over `dt`, then spikes (and resets if `spike_reset`); `key`
-        is unused."""
-        self.check_step(state, inputs, dt)
-        v, w = self.integrate(state.t, (state.v, state.w), dt, self.resist_m * inputs.j)
-        s = self.fire(v, self.v_thr)
-        if self.spike_reset:
-            v = reset_potential(v, s, self.v0)
-            w = reset_potential(w, s, self.w0)
-        t, tols = clock(state, s, dt)
-        return state.replace(v=v, w=w, s=s, tols=tols, t=t)
+    @property
+    def spike_threshold(self) -> Param:
+        """The spike threshold `v_thr`."""
+        return self.v_thr
+
+    def after_spike(self, v: Array, w: Array, s: Array) -> tuple[Array, Array]:
+        """`(v0, w0)` where a unit spiked if `spike_reset`, else `(v, w)` unchanged."""
+        if not self.spike_reset:
+            return v, w
+        return reset_potential(v, s, self.v0), reset_potential(w, s, self.w0)

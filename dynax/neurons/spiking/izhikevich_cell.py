@@ -1,28 +1,20 @@
 """IzhikevichCell: the two-variable spiking model of Izhikevich (2003) (ngclearn's
 `IzhikevichCell`)."""
 
-from typing import ClassVar
-
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import Array, Float
 
 from ..._fields import parameter, size
-from ..._typing import Param, TimeStep
+from ..._typing import Param
 from ..._validate import POSITIVE
 from ...integrate import AbstractStepper, stepper
 from ...surrogate import AbstractSurrogate, ArcTan, spike_surrogate
-from ._base import (
-    RESET_BELOW_THRESHOLD,
-    AbstractSpikingCell,
-    CurrentInputs,
-    VoltageRecoveryState,
-    clock,
-    reset_potential,
-)
+from ._base import RESET_BELOW_THRESHOLD, reset_potential
+from .voltage_recovery import AbstractVoltageRecoveryCell
 
 
-class IzhikevichCell(AbstractSpikingCell):
+class IzhikevichCell(AbstractVoltageRecoveryCell):
     r"""Izhikevich's simple model of spiking neurons (IEEE TNN 14(6), 2003). With
     `J = resist_m·j`, Izhikevich's `a = 1/tau_w`, `b = coupling_factor`, `c = v_reset` and
     `d = w_reset`,
@@ -62,9 +54,6 @@ class IzhikevichCell(AbstractSpikingCell):
     Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
-    State: ClassVar = VoltageRecoveryState
-    Inputs: ClassVar = CurrentInputs
-
     n_units: int = size()
     tau_m: Param = parameter(1.0, POSITIVE)
     resist_m: Param = parameter(1.0)
@@ -89,26 +78,16 @@ class IzhikevichCell(AbstractSpikingCell):
         dw = (self.coupling_factor * v - w) / self.tau_w
         return dv, dw
 
-    def init_state(self, *, key: PRNGKeyArray | None = None) -> VoltageRecoveryState:
-        """`v = v0`, `w = w0`, no spike, `tols = 0`, `t = 0` (the reference's reset)."""
-        return VoltageRecoveryState.at(self.n_units, self.v0, self.w0, self.tau_m.dtype)
+    def input_current(self, j: Array) -> Array:
+        """`resist_m·j`."""
+        return self.resist_m * j
 
-    def step(
-        self,
-        state: VoltageRecoveryState,
-        inputs: CurrentInputs,
-        key: PRNGKeyArray | None,
-        dt: TimeStep,
-    ) -> VoltageRecoveryState:
-        """Integrates `(v, w)` over `dt`, then spikes and resets; `key` is unused."""
-        self.check_step(state, inputs, dt)
-        v, w = self.integrate(state.t, (state.v, state.w), dt, self.resist_m * inputs.j)
-        s = self.fire(v, self.v_thr)
-        t, tols = clock(state, s, dt)
-        return state.replace(
-            v=reset_potential(v, s, self.v_reset),
-            w=w + self.w_reset * jax.lax.stop_gradient(s),
-            s=s,
-            tols=tols,
-            t=t,
-        )
+    @property
+    def spike_threshold(self) -> Param:
+        """The spike apex `v_thr`."""
+        return self.v_thr
+
+    def after_spike(self, v: Array, w: Array, s: Array) -> tuple[Array, Array]:
+        """`v⁺ = v_reset` and `w⁺ = w + w_reset` where a unit spiked (switches: no surrogate
+        gradient)."""
+        return reset_potential(v, s, self.v_reset), w + self.w_reset * jax.lax.stop_gradient(s)

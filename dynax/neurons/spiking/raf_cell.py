@@ -1,22 +1,21 @@
 """RAFCell: the resonate-and-fire neuron of Izhikevich (2001) (ngclearn's `RAFCell`)."""
 
-from typing import ClassVar
-
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import Array, Float
 
 from ..._fields import parameter, size, switch
-from ..._typing import Param, TimeStep
+from ..._typing import Param
 from ..._validate import POSITIVE
 from ...integrate import AbstractStepper, SemiImplicitEuler, stepper
 from ...surrogate import AbstractSurrogate, ArcTan, spike_surrogate
-from ._base import AbstractSpikingCell, CurrentInputs, VoltageRecoveryState, clock, reset_potential
+from ._base import reset_potential
+from .voltage_recovery import AbstractVoltageRecoveryCell
 
 SYMPLECTIC_EULER = "symplectic_euler"
 """The name of `RAFCell`'s default scheme: `dynax.integrate.SemiImplicitEuler` on `(v, w)`
 (`w` first with the old `v`, then `v` with the new `w`)."""
 
 
-class RAFCell(AbstractSpikingCell):
+class RAFCell(AbstractVoltageRecoveryCell):
     r"""The resonate-and-fire neuron (Izhikevich, Neural Networks 14, 2001): a damped
     oscillator that fires when its voltage crosses a threshold. With `J = resist_v·j`,
     ω = `omega` and b = `dampen_factor`,
@@ -58,9 +57,6 @@ class RAFCell(AbstractSpikingCell):
     Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
-    State: ClassVar = VoltageRecoveryState
-    Inputs: ClassVar = CurrentInputs
-
     n_units: int = size()
     tau_v: Param = parameter(1.0, POSITIVE)
     tau_w: Param = parameter(1.0, POSITIVE)
@@ -89,24 +85,18 @@ class RAFCell(AbstractSpikingCell):
         dw = (b * w - self.omega * v + args) / self.tau_w
         return dv, dw
 
-    def init_state(self, *, key: PRNGKeyArray | None = None) -> VoltageRecoveryState:
-        """`v = v0`, `w = w0`, no spike, `tols = 0`, `t = 0` (the reference's reset)."""
-        return VoltageRecoveryState.at(self.n_units, self.v0, self.w0, self.tau_v.dtype)
+    def input_current(self, j: Array) -> Array:
+        """`resist_v·j`."""
+        return self.resist_v * j
 
-    def step(
-        self,
-        state: VoltageRecoveryState,
-        inputs: CurrentInputs,
-        key: PRNGKeyArray | None,
-        dt: TimeStep,
-    ) -> VoltageRecoveryState:
-        """Integrates `(v, w)` over `dt`, then spikes (and resets if `post_spike_reset`);
-        `key` is unused."""
-        self.check_step(state, inputs, dt)
-        v, w = self.integrate(state.t, (state.v, state.w), dt, self.resist_v * inputs.j)
-        s = self.fire(v, self.thr)
-        if self.post_spike_reset:
-            v = reset_potential(v, s, self.v_reset)
-            w = reset_potential(w, s, self.w_reset)
-        t, tols = clock(state, s, dt)
-        return state.replace(v=v, w=w, s=s, tols=tols, t=t)
+    @property
+    def spike_threshold(self) -> Param:
+        """The spike threshold `thr`."""
+        return self.thr
+
+    def after_spike(self, v: Array, w: Array, s: Array) -> tuple[Array, Array]:
+        """`(v_reset, w_reset)` where a unit spiked if `post_spike_reset`, else `(v, w)`
+        unchanged."""
+        if not self.post_spike_reset:
+            return v, w
+        return reset_potential(v, s, self.v_reset), reset_potential(w, s, self.w_reset)
