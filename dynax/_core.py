@@ -28,7 +28,7 @@ from jaxtyping import Array, PRNGKeyArray, PyTree
 
 from ._fields import validate
 from ._typing import TimeStep
-from ._validate import check_key, check_time_step
+from ._validate import check_key, check_stable_step, check_time_step
 
 
 class CellState(eqx.Module):
@@ -87,12 +87,20 @@ class AbstractCell(eqx.Module):
         names = {"n": "n_units", "n_units": "n_units", "n_in": "n_in", "n_out": "n_out"}
         return {dim: getattr(self, attr) for dim, attr in names.items() if hasattr(self, attr)}
 
+    def stable_time_step(self) -> tuple[Any, str] | None:
+        """`(limit, why)` when this cell's update is stable only for `dt ≤ limit` (an explicit
+        update of concrete parameters), else `None`. `check_step` and `simulate` refuse a
+        larger `dt` with `why` in the message."""
+        return None
+
     def check_step(self, state: PyTree, inputs: PyTree, dt: TimeStep) -> None:
         """The checks at the start of every `step` (at trace time): `state` is this cell's
         `State` and `inputs` its `Inputs`, every array of the shape its annotation names, and
-        `dt` a positive real scalar. Raises `ValueError` naming what is wrong."""
+        `dt` a positive real scalar within `stable_time_step`. Raises `ValueError` naming
+        what is wrong."""
         owner = f"{type(self).__name__}.step"
         check_time_step(owner, dt)
+        check_stable_time_steps(self, dt)
         dims = self.dimensions()
         for what, value, cls in (("inputs", inputs, self.Inputs), ("state", state, self.State)):
             if not isinstance(value, cls):
@@ -101,6 +109,28 @@ class AbstractCell(eqx.Module):
                 )
             for field in dataclasses.fields(cls):
                 _check_annotated(owner, what, field, getattr(value, field.name), dims)
+
+
+def check_stable_time_steps(model: PyTree, dt: TimeStep) -> None:
+    """`dt` within the `stable_time_step` of every cell in `model` (nested ones included);
+    skipped for a traced `dt`. `simulate` calls it before compiling its loop, where `dt` is
+    still a number."""
+    for cell in _cells_in(model):
+        bound = cell.stable_time_step()
+        if bound is not None:
+            check_stable_step(f"{type(cell).__name__}.step", dt, *bound)
+
+
+def _cells_in(model: PyTree) -> list[AbstractCell]:
+    """The cells of `model`: itself if it is one, and every cell nested in it."""
+    found = [model] if isinstance(model, AbstractCell) else []
+    children = jax.tree.leaves(
+        model, is_leaf=lambda x: x is not model and isinstance(x, AbstractCell)
+    )
+    for child in children:
+        if isinstance(child, AbstractCell):
+            found += _cells_in(child)
+    return found
 
 
 def _expected(cell: AbstractCell, what: str, cls: type) -> str:

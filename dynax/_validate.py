@@ -25,10 +25,19 @@ def concrete(value: Any) -> np.ndarray | None:
 
 
 def describe(value: np.ndarray) -> str:
-    """A short description of a value for an error message."""
+    """A short description of a value for an error message, its numbers as the user wrote
+    them (`1.1`, not float32's `1.100000023841858`)."""
     if value.size == 1:
-        return repr(value.reshape(()).item())
-    return f"an array of shape {value.shape} with values in [{value.min()}, {value.max()}]"
+        return _number(value.reshape(())[()])
+    low, high = _number(value.min()), _number(value.max())
+    return f"an array of shape {value.shape} with values in [{low}, {high}]"
+
+
+def _number(x: np.generic) -> str:
+    """The shortest decimal that reads back as `x` in its own dtype."""
+    if x.dtype in (np.float16, np.float32, np.float64):
+        return np.format_float_positional(x, unique=True, trim="-")
+    return repr(x.item())
 
 
 def fail(owner: str, name: str, allowed: str, got: str, hint: str = "") -> None:
@@ -151,7 +160,7 @@ def check_time_step(owner: str, dt: Any) -> None:
     check_value(owner, "dt", dt, POSITIVE)
 
 
-def check_stable_step(owner: str, dt: Any, limit: float, why: str) -> None:
+def check_stable_step(owner: str, dt: Any, limit: Any, why: str) -> None:
     """Raises `ValueError` unless `dt ≤ limit` (skipped while `dt` is traced): for explicit
     updates that leave their stable domain beyond `limit` (computed by the caller from
     concrete parameters)."""

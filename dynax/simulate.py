@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import PRNGKeyArray, PyTree
 
-from ._core import AbstractCell
+from ._core import AbstractCell, check_stable_time_steps
 from ._typing import TimeStep
 from ._validate import check_int, check_time_step
 
@@ -70,6 +70,7 @@ def simulate(
     check_int("simulate", "record_every", record_every, minimum=1)
     check_int("simulate", "start_step", start_step, minimum=0)
     check_time_step("simulate", dt)
+    check_stable_time_steps(model, dt)
     if checkpoint_every is not None:
         check_int("simulate", "checkpoint_every", checkpoint_every, minimum=1)
         if checkpoint_every % record_every:

@@ -12,7 +12,7 @@ from jaxtyping import Array, Float, PRNGKeyArray, PyTree
 from .._core import AbstractCell
 from .._fields import checked_size
 from .._typing import ParamLike, TimeStep
-from .._validate import check_input, check_stable_step, concrete, fail
+from .._validate import check_input, concrete, fail
 from ..neurons.graded.gaussian_error_cell import GaussianErrorCell, GaussianErrorCellState
 from ..neurons.graded.rate_cell import RateCell, RateCellState
 from ..synapses.dense_synapse import DenseSynapse
@@ -197,6 +197,26 @@ class PredictiveCodingNetwork(AbstractCell):
         )
         return -sum(e.L for e in errors), errors
 
+    def stable_time_step(self) -> tuple[Any, str] | None:
+        """`dt ≤ limit·min(τ_m·σ)` over the stateful hidden layers: a layer relaxes at the
+        rate `1/(τ_m·σ)` or faster (its leak term alone), and the stepper is stable only for
+        `dt·rate ≤ limit` (its `stability_limit`). `None` while a parameter is traced."""
+        limits = []
+        for cell, error in zip(self.latents, self.errors, strict=False):
+            tau, sigma = concrete(cell.tau_m), concrete(error.sigma)
+            if not cell.is_stateful:
+                continue
+            if tau is None or sigma is None:
+                return None
+            limits.append(cell.integration_type.stability_limit * tau.min() * sigma.min())
+        if not limits:
+            return None
+        stepper = type(self.latents[0].integration_type).__name__
+        return min(limits), (
+            "A hidden layer relaxes at the rate 1/(tau_m·sigma) or faster, and "
+            f"{stepper} is stable only for dt·rate ≤ its stability limit."
+        )
+
     def step(
         self,
         state: PredictiveCodingState,
@@ -206,18 +226,6 @@ class PredictiveCodingNetwork(AbstractCell):
     ) -> PredictiveCodingState:
         """One synchronous inference step (see the class docstring); `key` is unused."""
         self.check_step(state, inputs, dt)
-        for cell, error in zip(self.latents, self.errors, strict=False):
-            tau, sigma = concrete(cell.tau_m), concrete(error.sigma)
-            if cell.is_stateful and tau is not None and sigma is not None:
-                limit = cell.integration_type.stability_limit
-                check_stable_step(
-                    f"{type(self).__name__}.step",
-                    dt,
-                    limit * tau.min() * sigma.min(),
-                    "A hidden layer relaxes at the rate 1/(tau_m·sigma) or faster, and "
-                    f"{type(cell.integration_type).__name__} is stable only for "
-                    f"dt·rate ≤ {limit}.",
-                )
         outputs = tuple(z.zF for z in state.z)
         targets = tuple(z.z for z in state.z)
         (d_outputs, d_targets), errors = jax.grad(

@@ -3,12 +3,11 @@
 
 import functools
 from collections.abc import Callable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 from .._backend import any_in_batch, materialised
@@ -19,7 +18,6 @@ from .._validate import (
     NONNEGATIVE,
     PROBABILITY,
     check_shape,
-    check_stable_step,
     check_value,
     concrete,
 )
@@ -202,6 +200,19 @@ class STPDenseSynapse(AbstractSynapse):
         efficacy = state.efficacy[:, None] if self.presynaptic else state.efficacy
         return effective_weights(self.weights, self.mask) * efficacy
 
+    def stable_time_step(self) -> tuple[Any, str] | None:
+        """With `decay="linear"`: `dt ≤ min τ` over the active processes (τ = 0 disables one),
+        for the linear decay `u − (dt/τ)·u` leaves [0, 1] beyond; `None` otherwise."""
+        taus = [concrete(tau) for tau in (self.tau_f, self.tau_d)]
+        if self.decay != "linear" or any(tau is None for tau in taus):
+            return None
+        active = [tau[tau > 0] for tau in taus if (tau > 0).any()]
+        if not active:
+            return None
+        return min(tau.min() for tau in active), (
+            "The linear decay u − (dt/τ)·u leaves [0, 1] for dt > τ; use decay='exponential'."
+        )
+
     def transmit(
         self,
         state: STPDenseSynapseState,
@@ -217,15 +228,6 @@ class STPDenseSynapse(AbstractSynapse):
         model-parallel network passes `dynax.parallel.gather_matvec(mesh)`); `key` is
         unused."""
         self.check_step(state, inputs, dt)
-        taus = [concrete(tau) for tau in (self.tau_f, self.tau_d)]
-        if self.decay == "linear" and all(tau is not None for tau in taus):
-            active = [tau[tau > 0] for tau in taus]  # τ = 0 disables a process: no bound
-            check_stable_step(
-                f"{type(self).__name__}.step",
-                dt,
-                min((tau.min() for tau in active if tau.size), default=np.inf),
-                "The linear decay u − (dt/τ)·u leaves [0, 1] for dt > τ; use decay='exponential'.",
-            )
         w = self.weights if weights is None else weights
         check_shape(f"{type(self).__name__}.transmit", "weights", w, [(self.n_in, self.n_out)])
         s = inputs.inputs.astype(state.u.dtype)

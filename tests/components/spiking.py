@@ -461,10 +461,6 @@ HODGKIN_HUXLEY = Component(
     retrace=(lambda tau: dynax.HodgkinHuxleyCell(N, tau), (0.5, 1.0, 2.0)),
     finite_run=_hodgkin_huxley_finite_run,
     finite_cells=_hodgkin_huxley_cells(spike_reset=False),  # no reset to help
-    # An explicit step of a gate is unstable once dt·(α + β) > 2, which the rates reach far
-    # below rest: the clips keep that run finite but not its derivative (the cell's
-    # docstring); exponential Euler (Rush–Larsen) is stable there, and so is its gradient.
-    gradient_cells=_hodgkin_huxley_cells(spike_reset=False, schemes=("exponential_euler",)),
     bad_arguments=(
         ({"n_units": 0, "tau_v": 1.0}, "n_units"),
         ({"n_units": 3, "tau_v": 0.0}, "tau_v"),

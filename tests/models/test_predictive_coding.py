@@ -287,3 +287,19 @@ def test_per_layer_arguments_must_have_one_value_per_layer():
         PCN(SIZES, act_fx=("tanh",), key=jax.random.key(0))
     with pytest.raises(ValueError, match=r"`sigma` must be one value or a sequence of 3"):
         PCN(SIZES, sigma=(1.0, 2.0), key=jax.random.key(0))
+
+
+def test_a_step_beyond_the_stable_dt_is_rejected_and_one_within_it_stays_finite():
+    """Issue 10, item 5: `tau_m = 1, sigma = 0.18`, `x = 100` and `dt = 0.5` overflowed. A
+    hidden layer's Euler update contracts only while `dt/(τ_m·σ) ≤ 2` (its leak term alone
+    relaxes at `1/(τ_m·σ)`): 0.5 exceeds 2·0.18 = 0.36 and is refused, naming the bound;
+    0.3 runs 1000 steps finite."""
+    net = PCN((8, 6, 3), tau_m=1.0, sigma=0.18, key=jax.random.key(0))
+    x = jnp.full((8,), 100.0)
+    inputs = PCN.Inputs(x=jnp.tile(x, (1000, 1)), y=jnp.zeros((1000, 3)))
+    with pytest.raises(
+        ValueError, match=r"PredictiveCodingNetwork.step: `dt` must be at most 0\.36"
+    ):
+        simulate(net, net.feedforward_state(x), inputs, dt=0.5)
+    final, _ = simulate(net, net.feedforward_state(x), inputs, dt=0.3)
+    assert all(np.isfinite(np.asarray(leaf)).all() for leaf in jax.tree.leaves(final))

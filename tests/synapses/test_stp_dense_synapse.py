@@ -417,6 +417,25 @@ def test_resources_stay_in_the_unit_interval_over_1000_steps(synapse, seed, grad
         assert np.all((np.asarray(field) >= -1e-6) & (np.asarray(field) <= 1 + 1e-6))
 
 
+@pytest.mark.parametrize("value", [-1.0, 5.0])
+def test_inputs_outside_the_unit_interval_are_clipped_not_amplified(value):
+    """Issue 10, item 5: the default synapse under a constant −1 (or +5) at dt = 0.1 reached
+    NaN by step 43 (61): the spike gate `s ∈ [0, 1]` entered u and x unclipped, and
+    `x⁺ = x − u·x·s` grew without bound. Clipped, −1 is silence and +5 a full spike: u, x
+    and the efficacy stay in [0, 1] and the output equals that of the clipped input."""
+    synapse = STPDenseSynapse((4, 4), key=jax.random.key(0))
+    final, states = contract.run_steps(
+        synapse, synapse.init_state(), Inputs(jnp.full((1000, 4), value)), None, 0.1
+    )
+    clipped, _ = contract.run_steps(
+        synapse, synapse.init_state(), Inputs(jnp.full((1000, 4), min(value, 1.0))), None, 0.1
+    )
+    for field in (states.u, states.x, states.efficacy):
+        assert np.all((np.asarray(field) >= 0.0) & (np.asarray(field) <= 1.0))
+    assert np.isfinite(np.asarray(states.outputs)).all()
+    np.testing.assert_array_equal(final.x, clipped.x)
+
+
 def test_rest_is_a_fixed_point_without_input():
     """Without spikes, u = 0 and x = 1 stay (τ_f > 0): nothing to recover from."""
     synapse = STPDenseSynapse((N_IN, N_OUT), key=jax.random.PRNGKey(0))

@@ -160,3 +160,12 @@ def test_gated_rules_clip_their_input_to_the_unit_interval():
     np.testing.assert_allclose(
         additive.trace, 0.5 * d + 0.3 * np.array([5.0, -2.0, 1.0]), rtol=1e-6
     )
+
+
+def test_a_gain_above_one_is_rejected():
+    """Issue 10, item 5: `gamma_tr = 1.1` with `a_delta = 0.5` under input 1 grew as 1.1ᵏ to
+    inf by step 1020. The trace's decay factor γ is a fraction; above 1 it is refused."""
+    with pytest.raises(
+        ValueError, match=r"VarTrace: `gamma_tr` must be finite and in \[0.0, 1.0\], got 1\.1\."
+    ):
+        VarTrace(1, tau_tr=10.0, a_delta=0.5, gamma_tr=1.1)

@@ -49,6 +49,19 @@ def rates(v: ArrayLike) -> tuple[Array, Array, Array, Array, Array, Array]:
     return alpha_n, beta_n, alpha_m, beta_m, alpha_h, beta_h
 
 
+@jax.custom_jvp
+def clip_gate(x: Array) -> Array:
+    """`x` clipped to [0, 1], its derivative 0 at and beyond the bounds (a saturated gate)."""
+    return jnp.clip(x, 0.0, 1.0)
+
+
+@clip_gate.defjvp
+def _clip_gate_jvp(primals, tangents):
+    (x,), (dx,) = primals, tangents
+    inside = (x > 0.0) & (x < 1.0)
+    return clip_gate(x), jnp.where(inside, dx, jnp.zeros_like(dx))
+
+
 def steady_gates(v: ArrayLike) -> tuple[Array, Array, Array]:
     """The steady-state gates `x∞ = α_x/(α_x + β_x)` for `x = n, m, h` at the voltage `v`."""
     alpha_n, beta_n, alpha_m, beta_m, alpha_h, beta_h = rates(v)
@@ -103,11 +116,12 @@ class HodgkinHuxleyCell(AbstractSpikingCell):
     Euler and the RK2 family, ≤ 2.78 for RK4: dt ≲ 0.019·τ_v at the defaults). Each gate
     relaxes at the rate `α_x + β_x`, which grows steeply below rest (β_m ≈ 1.6e4/ms at
     v = −150 mV): an explicit step leaves its stable domain once `dt·(α_x + β_x) > 2`. The
-    clips keep such a run finite, but its gradient (the derivative of an unstable map) then
-    grows by that factor every step and overflows. `integration_type="exponential_euler"`
-    solves each gate's equation exactly given v (the Rush–Larsen scheme of cardiac and
-    neuron simulators; the voltage equation too, given the gates), is stable for any `dt`,
-    and keeps gradients finite there.
+    clips keep such a run finite, and pin the overshooting gate to its bound; a gate held at
+    a bound is saturated and carries no derivative (`clip_gate`), so the gradient stays
+    finite too (through the pinned gate it would grow by `|1 − dt·(α + β)|` every step and
+    overflow). `integration_type="exponential_euler"` solves each gate's equation exactly
+    given v (the Rush–Larsen scheme of cardiac and neuron simulators; the voltage equation
+    too, given the gates), is stable for any `dt`, and is the accurate choice there.
 
     **Arguments** (times in ms, voltages in mV from rest; every parameter is a scalar or one
     value per unit):
@@ -154,7 +168,7 @@ class HodgkinHuxleyCell(AbstractSpikingCell):
         """`(dv/dt, dn/dt, dm/dt, dh/dt)` at `y = (v, n, m, h)` under the scaled current
         `args = resist_m·j` (diffrax's signature; autonomous, `t` is unused)."""
         v = y[0]
-        n, m, h = (jnp.clip(x, 0.0, 1.0) for x in y[1:])
+        n, m, h = (clip_gate(x) for x in y[1:])
         alpha_n, beta_n, alpha_m, beta_m, alpha_h, beta_h = rates(v)
         sodium = self.g_Na * m * m * m * h * (v - self.v_Na)
         potassium = self.g_K * (n * n) * (n * n) * (v - self.v_K)
@@ -187,7 +201,7 @@ class HodgkinHuxleyCell(AbstractSpikingCell):
         self.check_step(state, inputs, dt)
         y = (state.v, state.n, state.m, state.h)
         v, n, m, h = self.integrate(state.t, y, dt, self.resist_m * inputs.j)
-        n, m, h = (jnp.clip(x, 0.0, 1.0) for x in (n, m, h))
+        n, m, h = (clip_gate(x) for x in (n, m, h))
         s = self.fire(v, self.thr)
         if self.spike_reset:
             n_reset, m_reset, h_reset = steady_gates(self.v_reset)

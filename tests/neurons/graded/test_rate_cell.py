@@ -59,15 +59,23 @@ def test_reference_mislabels_integrators(name):
 
 def test_modulated_current_is_what_the_reference_writes_back():
     """ngclearn stores `m = f'(z_old)·j·resist_scale` into its input `j` (defect 2); dynax keeps
-    its inputs untouched, but the same quantity drives z: Euler's increment is (m + j_td)/τ."""
+    its inputs untouched, but the same quantity drives z. With the file's τ, resist_scale,
+    activation and dt, and the prior's weight and the threshold set to 0 (they add terms
+    that are not m), one Euler step's increment is `dt·(m + j_td)/τ`: m is recovered from
+    it. Tolerance:
+    z is O(1) in float32 and the recovery multiplies its rounding (≈6e-8) by τ/dt = 40."""
     golden = load_golden("RateCell_tanh_cauchy_midpoint")
-    cell = RateCell(5, 20.0, act_fx="tanh", resist_scale=0.7, integration_type="euler")
+    kwargs = constructor_kwargs(golden, {"batch_size": None})
+    no_prior, no_threshold = (kwargs["prior"][0], 0.0), ("none", 0.0)
+    kwargs |= {"prior": no_prior, "threshold": no_threshold, "integration_type": "euler"}
+    cell = RateCell(**kwargs)
+    tau = golden.params["tau_m"]
     z_old = golden.traj["z"][3, 0]
     j, j_td = golden.inputs["j"][4, 0], golden.inputs["j_td"][4, 0]
-    new = cell.step(RateCell.State(z=z_old, zF=jnp.tanh(z_old)), RateCell.Inputs(j, j_td), None, 1)
-    np.testing.assert_allclose(
-        (new.z - z_old) * 20.0 - j_td, golden.traj["j"][4, 0], rtol=1e-4, atol=1e-5
-    )
+    state = RateCell.State(z=z_old, zF=cell.output(jnp.asarray(z_old)))
+    new = cell.step(state, RateCell.Inputs(j, j_td), None, golden.dt)
+    m = (new.z - z_old) * tau / golden.dt - j_td
+    np.testing.assert_allclose(m, golden.traj["j"][4, 0], rtol=1e-4, atol=1e-5)
 
 
 # ---------------------------------------------------------------- properties (hypothesis)

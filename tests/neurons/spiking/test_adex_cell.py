@@ -147,10 +147,38 @@ def test_one_step_matches_reference_up_to_the_scheme_difference(name):
         assert np.abs(dw).max() > 0  # the scheme difference is real, not rounding
 
 
+def _propagated_differences(cell, golden):
+    """A bound on |free run − reference| at every step: the local differences of the
+    resynced steps (each step from the reference's state) carried forward by the absolute
+    Jacobian of the Euler map along the reference trajectory, `e⁺ = |J|·e + δ`, with
+    `J = I + dt·∂f/∂(v, w)`; a spike resets v (exactly, the spikes being equal), so e_v = 0
+    there."""
+    p, dt = _params(cell), golden.dt
+    resynced, before = _resynced(cell, golden)
+    local_v = np.abs(resynced.v - golden.traj["v"]).astype(np.float64)
+    local_w = np.abs(resynced.w - golden.traj["w"]).astype(np.float64)
+    growth = np.exp((before["v"] - p["intrinsic_mem_thr"]) / p["v_sharpness"])
+    j_vv = np.abs(1 + dt * (growth - 1) / p["tau_m"])
+    j_vw, j_wv = dt * np.abs(p["resist_m"] / p["tau_m"]), dt * np.abs(p["a"] / p["tau_w"])
+    j_ww = np.abs(1 - dt / p["tau_w"])
+    e_v = e_w = np.zeros(local_v.shape[1:])
+    bounds = []
+    for k in range(golden.num_steps):
+        e_v, e_w = j_vv[k] * e_v + j_vw * e_w + local_v[k], j_wv * e_v + j_ww * e_w + local_w[k]
+        e_v = np.where(golden.traj["s"][k] > 0, 0.0, e_v)
+        bounds.append((e_v, e_w))
+    return np.array([b[0] for b in bounds]), np.array([b[1] for b in bounds])
+
+
 @pytest.mark.parametrize("name", golden_names("AdExCell"))
 def test_free_run_matches_reference(name):
     """The free run stays in sync: spikes and times of last spike exact at every step.
-    Euler: v and w to float32 tolerance. Midpoint: |w − w_ref| stays within the sum of the
+    Euler: each step's |v − v_ref| and |w − w_ref| within the local differences propagated
+    by the linearised dynamics (`_propagated_differences`): on the upswing one step
+    amplifies a difference by 1 + dt·∂f_v/∂v ≫ 1, so the bound is tight at rest and wide
+    only there. Allowed on top: 1 % for what linearising leaves out (the Jacobian at the free
+    run's state is larger by up to exp(|e|/Δ_T) per step) and one float32 ulp of the value
+    (the difference itself is rounded). Midpoint: |w − w_ref| stays within the sum of the
     per-step scheme differences |δw| (w's own dynamics contract; v feeds back only through
     a·dt/τ_w), measured ≤ 1.003× that sum on the recorded file."""
     golden = load_golden(name)
@@ -159,10 +187,11 @@ def test_free_run_matches_reference(name):
     np.testing.assert_array_equal(states.s, golden.traj["s"])
     np.testing.assert_allclose(states.tols, golden.traj["tols"], rtol=1e-5, atol=0)
     if cell.integration_type == get_integrator("euler"):
-        # atol 1e-4 mV: on the upswing one step amplifies a last-ulp difference of the state
-        # by 1 + dt·∂f_v/∂v ≫ 1 (resynced, every step agrees to 2e-5, see above)
-        np.testing.assert_allclose(states.v, golden.traj["v"], rtol=1e-5, atol=1e-4)
-        np.testing.assert_allclose(states.w, golden.traj["w"], rtol=1e-5, atol=1e-6)
+        bound_v, bound_w = _propagated_differences(cell, golden)
+        for field, bound in (("v", bound_v), ("w", bound_w)):
+            reference = golden.traj[field]
+            ulp = np.spacing(np.abs(reference).astype(np.float32))
+            assert (np.abs(getattr(states, field) - reference) <= 1.01 * bound + ulp).all()
     else:
         before = {c: np.concatenate([golden.init[c][None], golden.traj[c][:-1]]) for c in "vw"}
         _, dw, _ = _scheme_difference(cell, golden, before)

@@ -13,7 +13,7 @@ from support import contract
 from support.golden import constructor_kwargs, golden_names, load_golden
 
 from dynax.integrate import get_integrator
-from dynax.neurons.spiking.hodgkin_huxley_cell import HodgkinHuxleyCell, rates
+from dynax.neurons.spiking.hodgkin_huxley_cell import HodgkinHuxleyCell, clip_gate, rates
 from dynax.surrogate import FastSigmoid
 
 RENAMES = {"batch_size": None, "key_seed": None}
@@ -262,6 +262,42 @@ def test_guards_keep_a_large_hyperpolarising_current_finite():
     for field in GATES:
         values = getattr(states, field)
         assert values.min() >= 0.0 and values.max() <= 1.0
+
+
+def _final_v_and_gradient(scheme):
+    """The final voltage of issue 10's case (tau_v = 1, j = −100, dt = 0.01, 429 steps) and
+    its derivative with respect to tau_v."""
+
+    def final_v(tau_v):
+        cell = Cell(1, tau_v, integration_type=scheme)
+        final, _ = contract.run_steps(
+            cell, cell.init_state(), Cell.Inputs(jnp.full((429, 1), -100.0)), None, 0.01
+        )
+        return final.v.sum()
+
+    return jax.value_and_grad(final_v)(1.0)
+
+
+def test_a_hyperpolarised_run_has_a_finite_gradient_under_euler():
+    """v falls to −233 mV, where dt·(α_h + β_h) ≈ 15: Euler's step of h is unstable and h is
+    pinned at 1 by the clip. Through the pinned gate the derivative grew 14× a step, to NaN
+    (issue 10, item 4); a saturated gate carries none. The gradient is then Euler's
+    approximation of the one RK4 and exponential Euler compute: their final voltages differ
+    by 0.2 mV of 233 (a first-order scheme's error at dt = 0.01), so the gradients may differ
+    by that order, and 1 % is far tighter than NaN or an overflowed derivative."""
+    v, grad = _final_v_and_gradient("euler")
+    assert float(v) < -200.0 and np.isfinite(grad)
+    for scheme in ("rk4", "exponential_euler"):
+        v_ref, grad_ref = _final_v_and_gradient(scheme)
+        np.testing.assert_allclose(v, v_ref, rtol=1e-3)
+        np.testing.assert_allclose(grad, grad_ref, rtol=1e-2)
+
+
+def test_a_gate_at_its_bound_carries_no_derivative():
+    """`clip_gate` is the identity inside (0, 1) and a constant at and beyond the bounds."""
+    x = jnp.array([-0.5, 0.0, 0.3, 1.0, 1.5])
+    np.testing.assert_array_equal(clip_gate(x), np.float32([0.0, 0.0, 0.3, 1.0, 1.0]))
+    np.testing.assert_array_equal(jax.vmap(jax.grad(clip_gate))(x), [0.0, 0.0, 1.0, 0.0, 0.0])
 
 
 # ---------------------------------------------------------------- properties (hypothesis)
