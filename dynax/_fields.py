@@ -29,7 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._validate import FINITE, Interval, check_value, concrete, fail, is_real_dtype
+from ._validate import FINITE, Interval, check_shape, check_value, concrete, fail, is_real_dtype
 
 _KEY = "dynax"
 
@@ -266,14 +266,26 @@ def pair(owner: str, name: str, value: Any, form: str) -> tuple[Any, Any]:
 
 
 def argument(
-    owner: str, name: str, value: Any, constraint: Interval = FINITE, *, per: int | None = None
+    owner: str,
+    name: str,
+    value: Any,
+    constraint: Interval = FINITE,
+    *,
+    per: int | None = None,
+    shapes: Sequence[tuple[int, ...]] | None = None,
 ) -> Any:
-    """A constructor argument that is not stored as given (something is drawn from it),
-    converted and checked now, with the messages of a declared parameter: a scalar, or
-    `(per,)` when `per` is given."""
-    declaration = _Parameter(constraint=constraint, per=None if per is None else "per")
+    """A constructor argument that is not a declared field (something is drawn from it, or
+    it is an array of its own shape), converted and checked now, with the messages of a
+    declared parameter: a scalar, `(per,)` too when `per` is given, or one of `shapes`."""
     converted = to_param(value)
-    declaration.check(owner, name, converted, _Sizes(per))
+    if shapes is None:
+        declaration = _Parameter(constraint=constraint, per=None if per is None else "per")
+        declaration.check(owner, name, converted, _Sizes(per))
+        return converted
+    if isinstance(converted, Rejected):
+        fail(owner, name, converted.allowed, repr(value))
+    check_shape(owner, name, converted, shapes)
+    check_value(owner, name, converted, constraint)
     return converted
 
 

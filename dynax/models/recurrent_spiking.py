@@ -11,8 +11,8 @@ from jax.sharding import PartitionSpec as P
 from jaxtyping import Array, Float, PRNGKeyArray, PyTree
 
 from .._core import AbstractCell
+from .._fields import checked_size
 from .._typing import TimeStep
-from .._validate import check_int
 from ..initializers import uniform
 from ..neurons.spiking.adex_cell import AdExCell
 from ..parallel import gather_matvec
@@ -90,9 +90,8 @@ class RecurrentSpikingNetwork(AbstractCell):
         - `mesh`: a 1-D mesh to split the neuron axis over (see `shard`); `None`: one device.
         """
         owner = type(self).__name__
-        check_int(owner, "n_units", n_units, minimum=1)
-        check_int(owner, "n_inputs", n_inputs, minimum=0)
-        self.n_units = n_units
+        self.n_units = n_units = checked_size(owner, "n_units", n_units)
+        n_inputs = checked_size(owner, "n_inputs", n_inputs, minimum=0)
         needs_key = recurrent is None or (n_inputs > 0 and input_projection is None)
         if needs_key and key is None:
             raise ValueError(

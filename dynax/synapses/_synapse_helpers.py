@@ -23,15 +23,14 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, PRNGKeyArray
 
-from .._fields import Rejected, to_param
+from .._fields import argument
 from .._validate import (
+    FINITE,
     PROBABILITY,
+    Interval,
     check_key,
     check_memory,
-    check_shape,
-    check_value,
     concrete,
-    fail,
 )
 from ..initializers import as_initializer
 
@@ -100,12 +99,13 @@ def materialize(
     shapes: Sequence[tuple[int, ...]],
     key_fn,
     draw_shape: tuple[int, ...] | None = None,
+    constraint: Interval = FINITE,
 ) -> Array:
     """The array of `init` (an initializer, a spec or an explicit array).
 
     An initializer is called with `draw_shape` (default `shapes[0]`) and the key of `key_fn`;
-    the result (or the explicit array) must have one of `shapes`. Raises `ValueError` naming
-    `name` otherwise.
+    the result (or the explicit array) must have one of `shapes` and satisfy `constraint`.
+    Raises `ValueError` naming `name` otherwise.
     """
     draw_shape = tuple(shapes[0] if draw_shape is None else draw_shape)
     if callable(init) or _is_spec(init):
@@ -131,12 +131,7 @@ def materialize(
             raise ValueError(f"{owner}: `{name}` must hold numbers, got {init!r}.")
         if jnp.issubdtype(array.dtype, jnp.bool_):
             array = array.astype(jnp.result_type(float))
-    array = to_param(array)
-    if isinstance(array, Rejected):
-        fail(owner, name, array.allowed, repr(init))
-    check_shape(owner, name, array, shapes)
-    check_value(owner, name, array)
-    return array
+    return argument(owner, name, array, constraint, shapes=shapes)
 
 
 def explicit_array(owner: str, name: str, value: Any, shapes: Sequence[tuple[int, ...]]) -> Array:
@@ -205,11 +200,7 @@ def build_weights(
     init = default_init if weight_init is None else weight_init
     check_memory(owner, "the weights", shape, jnp.result_type(float))
     weights = materialize(owner, "weight_init", init, [shape], keys.weights)
-    p = to_param(p_conn)
-    if isinstance(p, Rejected):
-        fail(owner, "p_conn", p.allowed, repr(p_conn))
-    check_shape(owner, "p_conn", p, [()])
-    check_value(owner, "p_conn", p, PROBABILITY)
+    p = argument(owner, "p_conn", p_conn, PROBABILITY)
     full_mask = None
     if mask is not None:
         full_mask = explicit_array(owner, "mask", mask, [shape])

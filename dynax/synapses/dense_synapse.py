@@ -11,9 +11,9 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray
 
 from .._core import AbstractSynapse, CellState, require_key
-from .._fields import checked_size, parameter, size
+from .._fields import argument, checked_size, parameter, size
 from .._typing import TimeStep
-from .._validate import PROBABILITY, check_shape, check_value, concrete
+from .._validate import PROBABILITY, check_shape, concrete
 from ..initializers import uniform
 from ._synapse_helpers import (
     ConstructionKeys,
@@ -179,9 +179,7 @@ class DenseSynapse(AbstractSynapse):
 def _release_probabilities(
     owner: str, n_in: int, p_release_mean: ArrayLike, keys: ConstructionKeys
 ) -> Array | None:
-    p = jnp.asarray(p_release_mean, jnp.result_type(float))
-    check_shape(owner, "p_release_mean", p, [(), (n_in,)])
-    check_value(owner, "p_release_mean", p_release_mean, PROBABILITY)
+    p = argument(owner, "p_release_mean", p_release_mean, PROBABILITY, shapes=[(), (n_in,)])
     if p.ndim == 1:
         return p
     value = concrete(p_release_mean)

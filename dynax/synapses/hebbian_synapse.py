@@ -9,8 +9,8 @@ import jax.numpy as jnp
 import optax
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from .._fields import Rejected, parameter, switch, to_param
-from .._validate import NONNEGATIVE, PROBABILITY, check_shape, check_value, concrete, fail
+from .._fields import argument, parameter, switch, to_param
+from .._validate import NONNEGATIVE, PROBABILITY, check_shape, concrete
 from .dense_synapse import DenseSynapse
 
 PRIORS: dict[str | None, str] = {
@@ -150,18 +150,9 @@ def constrain_weights(
     return weights
 
 
-def _scalar(owner: str, name: str, value: Any, constraint=NONNEGATIVE) -> Array:
-    array = to_param(value)
-    if isinstance(array, Rejected):
-        fail(owner, name, array.allowed, repr(value))
-    check_shape(owner, name, array, [()])
-    check_value(owner, name, array, constraint)
-    return array
-
-
 def _parse_prior(owner: str, prior: Any, w_decay: ArrayLike) -> tuple[str, Array, Array]:
     """`(kind, λ, l1_ratio)` from the reference's `prior` pair and `w_decay` shortcut."""
-    decay = _scalar(owner, "w_decay", w_decay)
+    decay = argument(owner, "w_decay", w_decay, NONNEGATIVE)
     if not (isinstance(prior, tuple | list) and len(prior) == 2):
         raise ValueError(
             f"{owner}: `prior` must be a pair (name, lambda), e.g. ('l2', 0.01) or "
@@ -189,12 +180,12 @@ def _parse_prior(owner: str, prior: Any, w_decay: ArrayLike) -> tuple[str, Array
             raise ValueError(
                 f"{owner}: `prior` {name!r} takes a pair (lambda, l1_ratio), got {value!r}."
             )
-        lmbda = _scalar(owner, "prior lambda", value[0])
-        ratio = _scalar(owner, "prior l1_ratio", value[1], PROBABILITY)
+        lmbda = argument(owner, "prior lambda", value[0], NONNEGATIVE)
+        ratio = argument(owner, "prior l1_ratio", value[1], PROBABILITY)
         return kind, lmbda, ratio
     if isinstance(value, tuple | list):
         raise ValueError(f"{owner}: `prior` {name!r} takes one lambda, got {value!r}.")
-    return kind, _scalar(owner, "prior lambda", value), zero
+    return kind, argument(owner, "prior lambda", value, NONNEGATIVE), zero
 
 
 class HebbianSynapse(DenseSynapse):

@@ -18,7 +18,6 @@ from .._validate import (
     NONNEGATIVE,
     PROBABILITY,
     check_shape,
-    check_value,
     concrete,
 )
 from ..initializers import uniform
@@ -175,8 +174,8 @@ class STPDenseSynapse(AbstractSynapse):
             allowed,
             lambda what, required=True: keys.extra(2, f"the resources ({what})", required),
             draw_shape=draw,
+            constraint=PROBABILITY,
         )
-        check_value(owner, "resources_init", self.resources, PROBABILITY)
         self.presynaptic = self.resources.ndim == 1
         self.tau_f = tau_f
         self.tau_d = tau_d

@@ -20,8 +20,8 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 from ..._core import require_key
+from ..._fields import argument
 from ..._typing import Param, TimeStep
-from ..._validate import FINITE, check_shape, check_value
 from ...integrate import AbstractStepper
 from ._base import (
     AbstractSpikingCell,
@@ -140,9 +140,7 @@ class AbstractAdaptiveIntegrateAndFire(AbstractIntegrateAndFire):
         if thr_theta is None:
             theta = zeros
         else:
-            theta = jnp.asarray(thr_theta)
-            check_shape(owner, "thr_theta", theta, [(), shape])
-            check_value(owner, "thr_theta", theta, FINITE)
+            theta = argument(owner, "thr_theta", thr_theta, shapes=[(), shape])
             theta = jnp.broadcast_to(theta, shape).astype(dtype)
         return LIFCellState(
             v=(zeros + self.v_rest).astype(dtype),

@@ -8,7 +8,7 @@ from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 from ..._fields import argument, checked_size, parameter, size, switch
 from ..._typing import Param, ParamLike, TimeStep
-from ..._validate import NONNEGATIVE, POSITIVE, check_key, check_shape, check_value
+from ..._validate import NONNEGATIVE, POSITIVE, check_key
 from ...integrate import AbstractStepper, stepper
 from ...surrogate import AbstractSurrogate, FastSigmoid, spike_surrogate
 from ._base import (
@@ -167,8 +167,7 @@ class SLIFCell(AbstractSpikingCell):
             draw = jax.random.uniform(k_inh, (n, n), base.dtype, 0.025, 1.0)
             inh_weights = draw * (1.0 - jnp.eye(n, dtype=base.dtype))
         else:
-            check_shape(owner, "inh_weights", inh_weights, [(n, n)])
-            check_value(owner, "inh_weights", inh_weights)
+            inh_weights = argument(owner, "inh_weights", inh_weights, shapes=[(n, n)])
         self.inh_weights = inh_weights
         self.threshold0 = jittered_thresholds(k_thr if jittered else None, base, jitter, n)
 
