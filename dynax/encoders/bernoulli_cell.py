@@ -1,19 +1,14 @@
 """BernoulliCell: spikes with probability equal to the input (ngclearn's `BernoulliCell`)."""
 
-from typing import ClassVar
-
-import jax
 import jax.numpy as jnp
-from jaxtyping import PRNGKeyArray
+from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._core import AbstractCell, require_key
 from .._fields import size
 from .._typing import TimeStep
-from ..neurons.spiking._base import clock
-from ._base import IntensityInputs, SpikeTrainState
+from ._base import AbstractRandomEncoder, SpikeTrainState
 
 
-class BernoulliCell(AbstractCell):
+class BernoulliCell(AbstractRandomEncoder):
     r"""Encodes intensities as Bernoulli spikes: each step, independently per unit,
 
     $$u \sim U[0, 1),\qquad s = 1[u < x],$$
@@ -34,27 +29,12 @@ class BernoulliCell(AbstractCell):
     Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
-    State: ClassVar = SpikeTrainState
-    Inputs: ClassVar = IntensityInputs
-
     n_units: int = size()
 
     def init_state(self, *, key: PRNGKeyArray | None = None) -> SpikeTrainState:
         """No spikes, `tols = 0`, `t = 0`."""
         return SpikeTrainState.silent(self.n_units, jnp.result_type(float))
 
-    def step(
-        self,
-        state: SpikeTrainState,
-        inputs: IntensityInputs,
-        key: PRNGKeyArray | None,
-        dt: TimeStep,
-    ) -> SpikeTrainState:
-        """Draws this step's spikes from `key` (required)."""
-        self.check_step(state, inputs, dt)
-        key = require_key(type(self).__name__, key)
-        dtype = state.outputs.dtype
-        uniform = jax.random.uniform(key, (self.n_units,), dtype)
-        spikes = (uniform < inputs.inputs).astype(dtype)
-        t, tols = clock(state, spikes, dt)
-        return state.replace(outputs=spikes, tols=tols, t=t)
+    def spike_probability(self, inputs: Float[Array, " n"], dt: TimeStep) -> Float[Array, " n"]:
+        """The input itself."""
+        return inputs

@@ -1,22 +1,17 @@
 """PoissonCell: rate-coded spikes at `input × target_freq` Hz (ngclearn's `PoissonCell`)."""
 
-from typing import ClassVar
-
-import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._core import AbstractCell, require_key
 from .._fields import parameter, size, switch
 from .._typing import Param, TimeStep
 from .._validate import NONNEGATIVE
-from ..neurons.spiking._base import clock
-from ._base import IntensityInputs, SpikeTrainState
+from ._base import AbstractRandomEncoder, SpikeTrainState
 
 _MS_PER_S = 1000.0
 
 
-class PoissonCell(AbstractCell):
+class PoissonCell(AbstractRandomEncoder):
     r"""Encodes intensities as Poisson spike trains of rate `λ = x·f` (f = `target_freq` in
     Hz; `dt` in ms). Each step, independently per unit, with `u ~ U[0, 1)`,
 
@@ -45,9 +40,6 @@ class PoissonCell(AbstractCell):
     Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
 
-    State: ClassVar = SpikeTrainState
-    Inputs: ClassVar = IntensityInputs
-
     n_units: int = size()
     target_freq: Param = parameter(63.75, NONNEGATIVE)
     exact: bool = switch(False)
@@ -62,19 +54,3 @@ class PoissonCell(AbstractCell):
             return -jnp.expm1(-inputs * self.target_freq * (dt / _MS_PER_S))
         # The reference's order of operations, so that ties break the same way.
         return inputs * dt / _MS_PER_S * self.target_freq
-
-    def step(
-        self,
-        state: SpikeTrainState,
-        inputs: IntensityInputs,
-        key: PRNGKeyArray | None,
-        dt: TimeStep,
-    ) -> SpikeTrainState:
-        """Draws this step's spikes from `key` (required)."""
-        self.check_step(state, inputs, dt)
-        key = require_key(type(self).__name__, key)
-        dtype = state.outputs.dtype
-        uniform = jax.random.uniform(key, (self.n_units,), dtype)
-        spikes = (uniform < self.spike_probability(inputs.inputs, dt)).astype(dtype)
-        t, tols = clock(state, spikes, dt)
-        return state.replace(outputs=spikes, tols=tols, t=t)

@@ -2,6 +2,7 @@
 weights that presynaptic spikes cross, the peak conductance `ḡ`, the reversal potential and
 the current `i = −g·g_factor·(v − E_syn)`."""
 
+import abc
 import dataclasses
 from collections.abc import Callable
 from typing import ClassVar
@@ -12,7 +13,7 @@ from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, PyTree
 
 from .._core import AbstractSynapse, CellState
 from .._fields import choice, parameter, size
-from .._typing import OutParam
+from .._typing import OutParam, TimeStep
 from .._validate import POSITIVE
 from ..initializers import constant
 from ._synapse_helpers import (
@@ -99,6 +100,29 @@ class AbstractConductanceSynapse(AbstractSynapse):
         """All zeros (the reference's reset)."""
         zeros = jnp.zeros((self.n_out,), self.weights.dtype)
         return self.State(**{f.name: zeros for f in dataclasses.fields(self.State)})
+
+    @abc.abstractmethod
+    def conduct(self, state: CellState, drive: Array, dt: TimeStep) -> dict[str, Array]:
+        """The new conductance variables (`g_syn`, and `h_syn` for two stages) after `dt`,
+        given the presynaptic `drive = s @ (W ⊙ M)` of this step."""
+
+    def transmit(
+        self,
+        state: CellState,
+        inputs: ConductanceInputs,
+        key: PRNGKeyArray | None,
+        dt: TimeStep,
+        *,
+        weights: Float[Array, "n_in n_out"] | None = None,
+        matvec: Callable[[Array, Array], Array] = jnp.matmul,
+    ) -> CellState:
+        """Advances the conductance by `dt` (`conduct`) and computes the current, with
+        `self.weights` or the given `weights` and the product `matvec(a, W) = a @ W`; `key` is
+        unused."""
+        self.check_step(state, inputs, dt)
+        conductance = self.conduct(state, self.drive(inputs, weights, matvec), dt)
+        current = self.current(conductance["g_syn"], inputs.v)
+        return state.replace(**conductance, i_syn=current, outputs=current)
 
     def drive(
         self,

@@ -2,14 +2,12 @@
 spikes (ngclearn's `AlphaSynapse`, which fails to compile in 3.2.3)."""
 
 import math
-from collections.abc import Callable
 from typing import ClassVar
 
-import jax.numpy as jnp
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import Array
 
 from .._typing import TimeStep
-from ._conductance import AbstractConductanceSynapse, ConductanceInputs, TwoStageConductanceState
+from ._conductance import AbstractConductanceSynapse, TwoStageConductanceState
 from ._synapse_helpers import leak_fraction
 
 
@@ -34,28 +32,13 @@ class AlphaSynapse(AbstractConductanceSynapse):
 
     State: ClassVar = TwoStageConductanceState
 
-    def transmit(
-        self,
-        state: TwoStageConductanceState,
-        inputs: ConductanceInputs,
-        key: PRNGKeyArray | None,
-        dt: TimeStep,
-        *,
-        weights: Float[Array, "n_in n_out"] | None = None,
-        matvec: Callable[[Array, Array], Array] = jnp.matmul,
-    ) -> TwoStageConductanceState:
-        """Advances `h` and `g` by `dt` and computes the current; `key` is unused."""
-        self.check_step(state, inputs, dt)
-        drive = self.drive(inputs, weights, matvec)
+    def conduct(self, state: TwoStageConductanceState, drive: Array, dt: TimeStep) -> dict:
+        """`h⁺` and `g⁺` of the class docstring."""
         h, g = state.h_syn, state.g_syn
         jump = math.e * self.g_syn_bar * drive
         rate = dt / self.tau_decay
         if self.decay == "linear":
             h_new = h - rate * h + jump
-            g_new = g - rate * g + rate * h_new
-        else:
-            kept = 1.0 - leak_fraction(dt, self.tau_decay, "exponential")
-            h_new = h * kept + jump
-            g_new = (g + rate * h) * kept
-        current = self.current(g_new, inputs.v)
-        return state.replace(h_syn=h_new, g_syn=g_new, i_syn=current, outputs=current)
+            return {"h_syn": h_new, "g_syn": g - rate * g + rate * h_new}
+        kept = 1.0 - leak_fraction(dt, self.tau_decay, "exponential")
+        return {"h_syn": h * kept + jump, "g_syn": (g + rate * h) * kept}

@@ -1,16 +1,15 @@
 """DoubleExpSynapse: a difference-of-exponentials conductance with rise and decay time
 constants (ngclearn's `DoubleExpSynapse`, which fails to compile in 3.2.3)."""
 
-from collections.abc import Callable
 from typing import ClassVar
 
 import jax.numpy as jnp
-from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, PRNGKeyArray
 
 from .._fields import parameter
 from .._typing import OutParam, TimeStep
 from .._validate import POSITIVE
-from ._conductance import AbstractConductanceSynapse, ConductanceInputs, TwoStageConductanceState
+from ._conductance import AbstractConductanceSynapse, TwoStageConductanceState
 
 
 class DoubleExpSynapse(AbstractConductanceSynapse):
@@ -82,19 +81,8 @@ class DoubleExpSynapse(AbstractConductanceSynapse):
         )
         self.tau_rise = tau_rise
 
-    def transmit(
-        self,
-        state: TwoStageConductanceState,
-        inputs: ConductanceInputs,
-        key: PRNGKeyArray | None,
-        dt: TimeStep,
-        *,
-        weights: Float[Array, "n_in n_out"] | None = None,
-        matvec: Callable[[Array, Array], Array] = jnp.matmul,
-    ) -> TwoStageConductanceState:
-        """Advances `h` and `g` by `dt` and computes the current; `key` is unused."""
-        self.check_step(state, inputs, dt)
-        drive = self.drive(inputs, weights, matvec)
+    def conduct(self, state: TwoStageConductanceState, drive: Array, dt: TimeStep) -> dict:
+        """`h⁺` and `g⁺` of the class docstring."""
         h, g = state.h_syn, state.g_syn
         tau_r, tau_d = self.tau_rise, self.tau_decay
         # κ·A = r^(−r/(1−r))/τ_r with r = τ_r/τ_d (the peak of e^{−t/τ_d} − e^{−t/τ_r} is
@@ -103,12 +91,11 @@ class DoubleExpSynapse(AbstractConductanceSynapse):
         jump = jnp.power(r, -r / (1.0 - r)) / tau_r * self.g_syn_bar * drive
         if self.decay == "linear":
             h_new = h - h * dt / tau_r + jump
-            g_new = g - g * dt / tau_d + h_new * dt
-        else:
-            kappa = 1.0 / tau_r - 1.0 / tau_d
-            a_r, a_d = jnp.exp(-dt / tau_r), jnp.exp(-dt / tau_d)
-            # (a_d − a_r)/κ written without cancellation: a_d·(1 − exp(−κ·dt))/κ
-            h_new = h * a_r + jump
-            g_new = g * a_d + h * (a_d * -jnp.expm1(-kappa * dt) / kappa)
-        current = self.current(g_new, inputs.v)
-        return state.replace(h_syn=h_new, g_syn=g_new, i_syn=current, outputs=current)
+            return {"h_syn": h_new, "g_syn": g - g * dt / tau_d + h_new * dt}
+        kappa = 1.0 / tau_r - 1.0 / tau_d
+        a_r, a_d = jnp.exp(-dt / tau_r), jnp.exp(-dt / tau_d)
+        # (a_d − a_r)/κ written without cancellation: a_d·(1 − exp(−κ·dt))/κ
+        return {
+            "h_syn": h * a_r + jump,
+            "g_syn": g * a_d + h * (a_d * -jnp.expm1(-kappa * dt) / kappa),
+        }

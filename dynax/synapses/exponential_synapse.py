@@ -1,15 +1,13 @@
 """ExponentialSynapse: a single-exponential conductance driven by presynaptic spikes
 (ngclearn's `ExponentialSynapse`)."""
 
-from collections.abc import Callable
 from typing import ClassVar
 
-import jax.numpy as jnp
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import Array, Float
 
 from .._core import CellState
 from .._typing import TimeStep
-from ._conductance import AbstractConductanceSynapse, ConductanceInputs
+from ._conductance import AbstractConductanceSynapse
 from ._synapse_helpers import leak_fraction
 
 
@@ -37,21 +35,9 @@ class ExponentialSynapse(AbstractConductanceSynapse):
 
     State: ClassVar = ExponentialSynapseState
 
-    def transmit(
-        self,
-        state: ExponentialSynapseState,
-        inputs: ConductanceInputs,
-        key: PRNGKeyArray | None,
-        dt: TimeStep,
-        *,
-        weights: Float[Array, "n_in n_out"] | None = None,
-        matvec: Callable[[Array, Array], Array] = jnp.matmul,
-    ) -> ExponentialSynapseState:
-        """Decays `g` over `dt`, adds the spikes' jumps, and computes the current; `key` is
-        unused."""
-        self.check_step(state, inputs, dt)
+    def conduct(self, state: ExponentialSynapseState, drive: Array, dt: TimeStep) -> dict:
+        """`g⁺ = g − λ·g + ḡ·drive`."""
         g = state.g_syn
-        jump = self.g_syn_bar * self.drive(inputs, weights, matvec)
-        g = g - leak_fraction(dt, self.tau_decay, self.decay) * g + jump
-        current = self.current(g, inputs.v)
-        return state.replace(g_syn=g, i_syn=current, outputs=current)
+        return {
+            "g_syn": g - leak_fraction(dt, self.tau_decay, self.decay) * g + self.g_syn_bar * drive
+        }

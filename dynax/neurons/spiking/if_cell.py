@@ -1,6 +1,5 @@
 """IFCell: integrate-and-fire units without leak (ngclearn's `IFCell`)."""
 
-import dataclasses
 from typing import ClassVar
 
 import jax.numpy as jnp
@@ -66,14 +65,8 @@ class IFCell(AbstractIntegrateAndFire):
     v_reset: Param = parameter(-60.0, below="thr", why=RESET_BELOW_THRESHOLD)
     refract_time: Param = parameter(0.0, NONNEGATIVE)
     integration_type: AbstractStepper = stepper("euler")
-    surrogate_type: dataclasses.InitVar[str | AbstractSurrogate | None] = None
+    surrogate_type: AbstractSurrogate = spike_surrogate(ArcTan(alpha=0.2))
     lower_clamp_voltage: bool = switch(True)
-    surrogate: AbstractSurrogate = spike_surrogate(
-        ArcTan(alpha=0.2), argument="surrogate_type", init=False
-    )
-
-    def __post_init__(self, surrogate_type):
-        self.surrogate = surrogate_type
 
     def vector_field(
         self, t: Float[Array, ""], v: Float[Array, " n"], args: Float[Array, " n"]

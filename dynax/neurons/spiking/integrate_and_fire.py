@@ -23,6 +23,7 @@ from ..._core import require_key
 from ..._fields import argument
 from ..._typing import Param, TimeStep
 from ...integrate import AbstractStepper
+from ...surrogate import AbstractSurrogate
 from ._base import (
     AbstractSpikingCell,
     ClockedState,
@@ -44,6 +45,12 @@ class AbstractIntegrateAndFire(AbstractSpikingCell):
     v_reset: eqx.AbstractVar[Param]
     refract_time: eqx.AbstractVar[Param]
     integration_type: eqx.AbstractVar[AbstractStepper]
+    surrogate_type: eqx.AbstractVar[AbstractSurrogate]
+
+    @property
+    def surrogate(self) -> AbstractSurrogate:
+        """The spike's surrogate, stored under ngclearn's argument name `surrogate_type`."""
+        return self.surrogate_type
 
     def field_args(self, drive: Array, theta: Array):
         """The `args` of `vector_field`: the masked current `R·j·m` (QuadLIF adds its

@@ -1,8 +1,6 @@
 """LIFCell: leaky integrate-and-fire units with a refractory period and an adaptive
 threshold (ngclearn's `LIFCell`)."""
 
-import dataclasses
-
 from jaxtyping import Array, Float
 
 from ..._fields import parameter, size, switch
@@ -66,15 +64,9 @@ class LIFCell(AbstractAdaptiveIntegrateAndFire):
     refract_time: Param = parameter(5.0, NONNEGATIVE)
     one_spike: bool = switch(False)
     integration_type: AbstractStepper = stepper("euler")
-    surrogate_type: dataclasses.InitVar[str | AbstractSurrogate | None] = None
+    surrogate_type: AbstractSurrogate = spike_surrogate(ArcTan(alpha=0.2))
     v_min: Param | None = parameter(None, optional=True)
     max_one_spike: bool = switch(False)
-    surrogate: AbstractSurrogate = spike_surrogate(
-        ArcTan(alpha=0.2), argument="surrogate_type", init=False
-    )
-
-    def __post_init__(self, surrogate_type):
-        self.surrogate = surrogate_type
 
     def vector_field(
         self, t: Float[Array, ""], v: Float[Array, " n"], args: Float[Array, " n"]

@@ -1,7 +1,5 @@
 """QuadLIFCell: quadratic integrate-and-fire units (ngclearn's `QuadLIFCell`)."""
 
-import dataclasses
-
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
@@ -68,15 +66,9 @@ class QuadLIFCell(AbstractAdaptiveIntegrateAndFire):
     refract_time: Param = parameter(5.0, NONNEGATIVE)
     one_spike: bool = switch(False)
     integration_type: AbstractStepper = stepper("euler")
-    surrogate_type: dataclasses.InitVar[str | AbstractSurrogate | None] = None
+    surrogate_type: AbstractSurrogate = spike_surrogate(ArcTan(alpha=0.2))
     v_min: Param | None = parameter(None, optional=True)
     max_one_spike: bool = switch(False)
-    surrogate: AbstractSurrogate = spike_surrogate(
-        ArcTan(alpha=0.2), argument="surrogate_type", init=False
-    )
-
-    def __post_init__(self, surrogate_type):
-        self.surrogate = surrogate_type
 
     def field_args(self, drive: Array, theta: Array) -> tuple[Array, Array]:
         """`(R·j·m, v_cap)`: the guard voltage lies one root spacing above `max(θ, v_c)`."""
