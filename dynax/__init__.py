@@ -5,8 +5,8 @@ Every cell is an immutable `equinox.Module` with `init_state(*, key=None)` and
 them over time with one `jax.lax.scan`.
 """
 
-from . import activations, initializers, integrate, parallel, surrogate
-from ._core import AbstractCell, AbstractSynapse
+from . import activations, fields, initializers, integrate, parallel, surrogate
+from ._core import AbstractCell, AbstractSynapse, CellState
 from .checkpoint import CheckpointError, load, save
 from .encoders import BernoulliCell, LatencyCell, PoissonCell
 from .models import PredictiveCodingNetwork, RecurrentSpikingNetwork
@@ -55,6 +55,7 @@ __all__ = [
     "AlphaSynapse",
     "BernoulliCell",
     "BernoulliErrorCell",
+    "CellState",
     "CheckpointError",
     "DenseSynapse",
     "DoubleExpSynapse",

@@ -230,17 +230,10 @@ def declared(default: Any, declaration: Declaration, **kwargs: Any) -> Any:
     return eqx.field(default=default, metadata={_KEY: declaration}, **kwargs)
 
 
-def resolved(
-    default: Any, resolve: Callable[[Any], Any], *, argument: str | None = None, **kwargs
-) -> Any:
+def resolved(default: Any, resolve: Callable[[Any], Any]) -> Any:
     """A field computed once, at construction, from what was passed (a name → its object):
-    `resolve` returns the value, or `Rejected` for what it cannot take. `kwargs` go to
-    `equinox.field` (e.g. `init=False` for a field set from a differently named argument)."""
-    if kwargs.get("init", True) is False:
-        default = dataclasses.MISSING
-    return eqx.field(
-        default=default, converter=resolve, metadata={_KEY: Declaration(argument)}, **kwargs
-    )
+    `resolve` returns the value, or `Rejected` for what it cannot take."""
+    return eqx.field(default=default, converter=resolve, metadata={_KEY: Declaration()})
 
 
 def validate(module: eqx.Module) -> None:

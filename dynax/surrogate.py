@@ -161,10 +161,9 @@ def get_surrogate(name: str) -> AbstractSurrogate:
         raise ValueError(f"Unknown surrogate {name!r}; the known ones are {known}.") from None
 
 
-def spike_surrogate(default: AbstractSurrogate, **kwargs: Any) -> Any:
+def spike_surrogate(default: AbstractSurrogate) -> Any:
     """The declared surrogate field of a spiking cell: `None` gives `default`, a name of
-    `SURROGATES` that surrogate (default parameters), an `AbstractSurrogate` itself.
-    `kwargs` go to `dynax._fields.resolved` (`argument=`, `init=`)."""
+    `SURROGATES` that surrogate (default parameters), an `AbstractSurrogate` itself."""
     allowed = "a dynax.surrogate.AbstractSurrogate or one of " + ", ".join(map(repr, SURROGATES))
 
     def resolve(value: Any) -> Any:
@@ -176,4 +175,4 @@ def spike_surrogate(default: AbstractSurrogate, **kwargs: Any) -> Any:
             return SURROGATES[value]()
         return Rejected(value, allowed)
 
-    return resolved(default, resolve, **kwargs)
+    return resolved(default, resolve)
