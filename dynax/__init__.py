@@ -85,6 +85,7 @@ __all__ = [
     "VarTrace",
     "WTASCell",
     "activations",
+    "fields",
     "initializers",
     "integrate",
     "load",
