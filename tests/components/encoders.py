@@ -3,7 +3,7 @@
 import jax
 import jax.numpy as jnp
 from hypothesis import strategies as st
-from support.registry import Component, vector
+from support.registry import Component, uniform_floats, vector
 
 import dynax
 
@@ -32,35 +32,36 @@ def _intensities(cell, draw):
     return type(cell).Inputs(draw(INTENSITIES))
 
 
+def _encoder(cls, drive, **fields):
+    """The entry of an encoder: its example `cls(N)` stepped on the intensities `drive`,
+    drawn intensities in [0, 1] at a dt in [0.1, 2], the long run on intensities in
+    [−1e3, 1e3], `n_units` its only required argument; `fields`: the rest of the
+    `Component`."""
+    return Component(
+        example=lambda key: cls(N),
+        example_inputs=lambda cell: cls.Inputs(drive),
+        inputs=_intensities,
+        dt=DT,
+        finite_run=_intensities_in_1e3,
+        kwargs={"n_units": 3},
+        **fields,
+    )
+
+
 # ---------------------------------------------------------------- BernoulliCell
 
-BERNOULLI = Component(
-    example=lambda key: dynax.BernoulliCell(N),
-    example_inputs=lambda cell: dynax.BernoulliCell.Inputs(0.5 * ONES),
-    state=_spike_train_state,
-    inputs=_intensities,
-    dt=DT,
-    random=True,
-    finite_run=_intensities_in_1e3,
-    bad_arguments=(),
-    kwargs={"n_units": 3},
-)
+BERNOULLI = _encoder(dynax.BernoulliCell, 0.5 * ONES, state=_spike_train_state, random=True)
 
 
 # ---------------------------------------------------------------- PoissonCell
 
-POISSON = Component(
-    example=lambda key: dynax.PoissonCell(N),
-    example_inputs=lambda cell: dynax.PoissonCell.Inputs(0.5 * ONES),
+POISSON = _encoder(
+    dynax.PoissonCell,
+    0.5 * ONES,
     cells=st.builds(dynax.PoissonCell, st.just(N), st.floats(0.0, 1000.0), st.booleans()),
     state=_spike_train_state,
-    inputs=_intensities,
-    dt=DT,
     random=True,
     retrace=(lambda f: dynax.PoissonCell(N, f), (10.0, 63.75, 400.0)),
-    finite_run=_intensities_in_1e3,
-    bad_arguments=(),
-    kwargs={"n_units": 3},
 )
 
 
@@ -68,12 +69,12 @@ POISSON = Component(
 
 
 @st.composite
-def _latency_cells(draw):
+def latency_cells(draw, n=N):
+    """Latency codes of `n` units, every mode (`tests/encoders/test_latency_cell.py` draws
+    them too)."""
     return dynax.LatencyCell(
-        N,
-        tau=draw(st.floats(0.5, 20.0)),
-        threshold=draw(st.floats(0.0, 0.5)),
-        first_spike_time=draw(st.floats(0.0, 3.0)),
+        n,
+        **uniform_floats(draw, tau=(0.5, 20.0), threshold=(0.0, 0.5), first_spike_time=(0.0, 3.0)),
         linearize=draw(st.booleans()),
         normalize=draw(st.booleans()),
         clip_spikes=draw(st.booleans()),
@@ -93,17 +94,12 @@ def _latency_state(cell, draw):
     )
 
 
-LATENCY = Component(
-    example=lambda key: dynax.LatencyCell(N),
-    example_inputs=lambda cell: dynax.LatencyCell.Inputs(0.5 * SPIKES),
-    cells=_latency_cells(),
+LATENCY = _encoder(
+    dynax.LatencyCell,
+    0.5 * SPIKES,
+    cells=latency_cells(),
     state=_latency_state,
-    inputs=_intensities,
-    dt=DT,
     retrace=(lambda tau: dynax.LatencyCell(N, tau), (1.0, 5.0, 12.0)),
-    finite_run=_intensities_in_1e3,
-    bad_arguments=(),
-    kwargs={"n_units": 3},
 )
 
 

@@ -33,9 +33,15 @@ def _four_inputs_in_1e3(cell, draw):
 # ---------------------------------------------------------------- RateCell
 
 
+RATE_INTEGRATORS = ["euler", "midpoint", "heun", "ralston", "rk4", "exponential_euler"]
+
+
 @st.composite
-def _rate_cells(draw):
-    stateful = draw(st.booleans())
+def rate_cells(draw, stateful=None, integrators=RATE_INTEGRATORS):
+    """Every prior, activation and threshold; `stateful`: τ_m > 0 (True), the memoryless
+    τ_m = 0 (False) or either (None). `tests/neurons/graded/test_rate_cell.py` draws them
+    too."""
+    stateful = draw(st.booleans()) if stateful is None else stateful
     return dynax.RateCell(
         N,
         tau_m=draw(st.floats(0.5, 50.0)) if stateful else 0.0,
@@ -46,9 +52,7 @@ def _rate_cells(draw):
         act_fx=draw(st.sampled_from(["identity", "tanh", "sigmoid", "relu", "lrelu"])),
         output_scale=draw(st.floats(0.1, 3.0)),
         threshold=draw(st.sampled_from([("none", 0.0), ("soft_threshold", 0.05)])),
-        integration_type=draw(
-            st.sampled_from(["euler", "midpoint", "heun", "ralston", "rk4", "exponential_euler"])
-        ),
+        integration_type=draw(st.sampled_from(integrators)),
         resist_scale=draw(st.floats(0.1, 2.0)),
     )
 
@@ -71,7 +75,7 @@ RATE = Component(
         N, jax.random.uniform(key, (N,), minval=1, maxval=5), act_fx="tanh", prior=("cauchy", 0.3)
     ),
     example_inputs=lambda cell: dynax.RateCell.Inputs(j=ONES, j_td=0.5 * ONES),
-    cells=_rate_cells(),
+    cells=rate_cells(),
     state=lambda cell, draw: _rate_state(draw(vector(N, -10.0, 10.0))),
     inputs=lambda cell, draw: dynax.RateCell.Inputs(
         draw(vector(N, -10.0, 10.0)), draw(vector(N, -10.0, 10.0))
@@ -105,15 +109,17 @@ LEAKY_STRUCTURES = [
 
 
 @st.composite
-def _leaky_noise_cells(draw):
+def leaky_noise_cells(draw, min_sigma=0.0):
+    """Noise amplitudes σ_pre, σ_post in [min_sigma, 1]. `tests/neurons/graded/
+    test_leaky_noise_cell.py` draws them too."""
     act_fx, integration_type = draw(st.sampled_from(LEAKY_STRUCTURES))
     return dynax.LeakyNoiseCell(
         N,
         tau_x=draw(st.floats(1.0, 50.0)),
         act_fx=act_fx,
         integration_type=integration_type,
-        sigma_pre=draw(st.floats(0.0, 1.0)),
-        sigma_post=draw(st.floats(0.0, 1.0)),
+        sigma_pre=draw(st.floats(min_sigma, 1.0)),
+        sigma_post=draw(st.floats(min_sigma, 1.0)),
         leak_scale=draw(st.floats(0.0, 2.0)),
     )
 
@@ -138,7 +144,7 @@ LEAKY_NOISE = Component(
     example_inputs=lambda cell: dynax.LeakyNoiseCell.Inputs(j_input=ONES, j_recurrent=SPIKES),
     # noisy cells only (σ_pre or σ_post > 0): the step draws with the key it is given; the
     # noise-free cell (key=None) is checked by the cell's own tests
-    cells=_leaky_noise_cells().filter(_is_noisy),
+    cells=leaky_noise_cells().filter(_is_noisy),
     state=_leaky_noise_state,
     inputs=lambda cell, draw: dynax.LeakyNoiseCell.Inputs(
         draw(vector(N, -10.0, 10.0)), draw(vector(N, -10.0, 10.0))
@@ -155,67 +161,59 @@ LEAKY_NOISE = Component(
 )
 
 
-# ---------------------------------------------------------------- GaussianErrorCell
+# ---------------------------------------------------------------- Gaussian and Laplacian errors
 
-# σ: a scalar or one per unit, as the step tests drew it, or scaled by 0.2 as the long run
-# drew it (a small variance amplifies the error most)
-_SIGMAS = st.one_of(st.floats(0.05, 5.0).map(lambda s: jnp.asarray(s, jnp.float32)), POSITIVE)
 
-GAUSSIAN_ERROR = Component(
+def _scaled_error_cell(cls, parameter, scales, values, **fields):
+    """The entry of an error cell with one scale `parameter` (Gaussian σ, Laplacian b): cells
+    with a scale from `scales` (a scalar or one per unit, as the step tests drew it) or
+    scaled by 0.2 (as the long run drew it: a small scale amplifies the error most),
+    retraced over it; prediction and target drawn from `values`, the modulator positive or
+    from `values`, a mask. A zero scale and a (1, 3) one are bad arguments. dt is unused:
+    the default range (its own tests stepped at 1)."""
+    return Component(
+        cells=st.one_of(scales, scales.map(lambda s: 0.2 * s)).map(lambda s: cls(N, s)),
+        inputs=lambda cell, draw: cls.Inputs(
+            draw(values),
+            draw(values),
+            modulator=draw(st.one_of(POSITIVE, values)),
+            mask=draw(MASKS),
+        ),
+        retrace=(lambda s: cls(N, s), (0.5, 1.0, 2.0)),
+        finite_run=_four_inputs_in_1e3,
+        bad_arguments=(
+            ({"n_units": 3, parameter: jnp.array([1.0, 0.0, 1.0])}, parameter),
+            ({"n_units": 3, parameter: jnp.ones((1, 3))}, parameter),
+        ),
+        kwargs={"n_units": 3},
+        **fields,
+    )
+
+
+GAUSSIAN_ERROR = _scaled_error_cell(
+    dynax.GaussianErrorCell,
+    "sigma",
+    st.one_of(st.floats(0.05, 5.0).map(lambda s: jnp.asarray(s, jnp.float32)), POSITIVE),
+    vector(N, -10.0, 10.0),
     example=lambda key: dynax.GaussianErrorCell(
         N, sigma=jax.random.uniform(key, (N,), minval=0.5, maxval=2)
     ),
     example_inputs=lambda cell: dynax.GaussianErrorCell.Inputs(mu=SPIKES, target=ONES),
-    cells=st.one_of(_SIGMAS, _SIGMAS.map(lambda s: 0.2 * s)).map(
-        lambda s: dynax.GaussianErrorCell(N, s)
-    ),
-    inputs=lambda cell, draw: dynax.GaussianErrorCell.Inputs(
-        draw(vector(N, -10.0, 10.0)),
-        draw(vector(N, -10.0, 10.0)),
-        modulator=draw(st.one_of(POSITIVE, vector(N, -10.0, 10.0))),
-        mask=draw(MASKS),
-    ),
-    # dt is unused: the default range (its own tests stepped at 1)
-    retrace=(lambda s: dynax.GaussianErrorCell(N, s), (0.5, 1.0, 2.0)),
-    finite_run=_four_inputs_in_1e3,
-    bad_arguments=(
-        ({"n_units": 3, "sigma": jnp.array([1.0, 0.0, 1.0])}, "sigma"),
-        ({"n_units": 3, "sigma": jnp.ones((1, 3))}, "sigma"),
-    ),
-    kwargs={"n_units": 3},
 )
 
-
-# ---------------------------------------------------------------- LaplacianErrorCell
 
 # Values on a coarse grid (as in the golden files) make ties target == shift likely.
 _GRID = st.lists(st.integers(-20, 20).map(lambda k: k / 4), min_size=N, max_size=N).map(
     lambda v: jnp.asarray(v, jnp.float32)
 )
-# the scale: a scalar or one per unit, as the step tests drew it, or scaled by 0.2 as the
-# long run drew it
-_SCALES = st.one_of(st.floats(0.0625, 5.0).map(lambda s: jnp.asarray(s, jnp.float32)), POSITIVE)
 
-LAPLACIAN_ERROR = Component(
+LAPLACIAN_ERROR = _scaled_error_cell(
+    dynax.LaplacianErrorCell,
+    "scale",
+    st.one_of(st.floats(0.0625, 5.0).map(lambda s: jnp.asarray(s, jnp.float32)), POSITIVE),
+    _GRID,
     example=lambda key: dynax.LaplacianErrorCell(N),
     example_inputs=lambda cell: dynax.LaplacianErrorCell.Inputs(shift=SPIKES, target=ONES),
-    cells=st.one_of(_SCALES, _SCALES.map(lambda s: 0.2 * s)).map(
-        lambda s: dynax.LaplacianErrorCell(N, s)
-    ),
-    inputs=lambda cell, draw: dynax.LaplacianErrorCell.Inputs(
-        draw(_GRID),
-        draw(_GRID),
-        modulator=draw(st.one_of(POSITIVE, _GRID)),
-        mask=draw(MASKS),
-    ),
-    # dt is unused: the default range (its own tests stepped at 1)
-    retrace=(lambda s: dynax.LaplacianErrorCell(N, s), (0.5, 1.0, 2.0)),
-    finite_run=_four_inputs_in_1e3,
-    bad_arguments=(
-        ({"n_units": 3, "scale": jnp.array([1.0, 0.0, 1.0])}, "scale"),
-        ({"n_units": 3, "scale": jnp.ones((1, 3))}, "scale"),
-    ),
-    kwargs={"n_units": 3},
 )
 
 

@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from hypothesis import strategies as st
-from support.registry import Component, vector
+from support.registry import Component, uniform_floats, vector
 
 import dynax
 from dynax.integrate import INTEGRATORS as STEPPERS
@@ -38,54 +38,132 @@ def _uniform_currents_in_1e3(dt):
     return finite_run
 
 
+def _entry(cls, drive, currents, *, example=None, kwargs=None, **fields):
+    """The entry of a spiking cell driven by one current `j`: its example (`cls(N)` unless
+    given) stepped at the constant current `drive`, drawn currents from the strategy
+    `currents`, valid constructor arguments `kwargs` (`n_units=3` unless given); `fields`:
+    the rest of the `Component`."""
+    return Component(
+        example=example or (lambda key: cls(N)),
+        example_inputs=lambda cell: cls.Inputs(j=drive * ONES),
+        inputs=lambda cell, draw: cls.Inputs(draw(currents)),
+        kwargs={"n_units": 3} if kwargs is None else kwargs,
+        **fields,
+    )
+
+
+def _retrace(cls, parameter, values):
+    """`retrace`: the cell with `parameter` at each of `values`, the others at their defaults."""
+    return lambda value: cls(N, **{parameter: value}), values
+
+
+# ---------------------------------------------------------------- two-variable cells
+
+# AdEx, Izhikevich, FitzHugh-Nagumo and RAF: a voltage v and a recovery variable w.
+
+
+def _voltage_recovery_state(v, w, t):
+    """`state`: v and w drawn from the strategies `v` and `w`, the rest's spikes and spike
+    times, the clock at `t`."""
+
+    def state(cell, draw):
+        rest = cell.init_state()
+        return type(cell).State(v=draw(v), w=draw(w), s=rest.s, tols=rest.tols, t=jnp.asarray(t))
+
+    return state
+
+
 # ---------------------------------------------------------------- AdExCell
 
 
 @st.composite
 def _adex_cells(draw):
-    f = lambda lo, hi: draw(st.floats(lo, hi))  # noqa: E731
     return dynax.AdExCell(
         N,
-        tau_m=f(2.0, 30.0),
-        resist_m=f(0.5, 3.0),
-        tau_w=f(20.0, 500.0),
-        v_sharpness=f(0.5, 4.0),
-        intrinsic_mem_thr=f(-60.0, -45.0),
-        thr=f(-40.0, 20.0),
-        v_rest=f(-75.0, -65.0),
-        v_reset=f(-80.0, -60.0),
-        a=f(0.0, 1.0),
-        b=f(0.0, 5.0),
+        **uniform_floats(
+            draw,
+            tau_m=(2.0, 30.0),
+            resist_m=(0.5, 3.0),
+            tau_w=(20.0, 500.0),
+            v_sharpness=(0.5, 4.0),
+            intrinsic_mem_thr=(-60.0, -45.0),
+            thr=(-40.0, 20.0),
+            v_rest=(-75.0, -65.0),
+            v_reset=(-80.0, -60.0),
+            a=(0.0, 1.0),
+            b=(0.0, 5.0),
+        ),
         integration_type=draw(st.sampled_from(INTEGRATORS)),
     )
 
 
-def _adex_state(cell, draw):
-    v = draw(vector(N, -70.0, -40.0))
-    zeros = jnp.zeros(N)
-    w = draw(vector(N, -50.0, 50.0)) / 10.0
-    return dynax.AdExCell.State(v=v, w=w, s=zeros, tols=zeros, t=jnp.asarray(1.0))
+_adex_state = _voltage_recovery_state(
+    vector(N, -70.0, -40.0), vector(N, -50.0, 50.0).map(lambda w: w / 10.0), 1.0
+)
 
 
-ADEX = Component(
+ADEX = _entry(
+    dynax.AdExCell,
+    25,
+    vector(N, -50.0, 50.0),
     example=lambda key: dynax.AdExCell(
         N, tau_m=jax.random.uniform(key, (N,), minval=10, maxval=20)
     ),
-    example_inputs=lambda cell: dynax.AdExCell.Inputs(j=25 * ONES),
     cells=_adex_cells(),
     state=_adex_state,
-    inputs=lambda cell, draw: dynax.AdExCell.Inputs(draw(vector(N, -50.0, 50.0))),
     # the exponential upswing amplifies a last-ulp difference of a fused step: 1e-4 mV
     rtol=1e-5,
     atol=1e-4,
-    retrace=(lambda tau: dynax.AdExCell(N, tau_m=tau), (5.0, 10.0, 20.0)),
+    retrace=_retrace(dynax.AdExCell, "tau_m", (5.0, 10.0, 20.0)),
     finite_run=_currents_in_1e3,
     bad_arguments=(
         ({"n_units": 3, "thr": jnp.array([1.0, 2.0])}, "thr"),
         ({"n_units": 3, "v_reset": 10.0}, "v_reset"),
     ),
-    kwargs={"n_units": 3},
 )
+
+
+# ---------------------------------------------------------------- integrate-and-fire cells
+
+# The parameters LIF, IF and QuadLIF share, with the ranges drawn unless a cell narrows one.
+_INTEGRATE_AND_FIRE = {
+    "tau_m": (2.0, 50.0),
+    "resist_m": (0.5, 20.0),
+    "thr": (-60.0, -40.0),
+    "v_rest": (-75.0, -60.0),
+    "v_reset": (-80.0, -61.0),
+}
+
+
+def _adaptive_threshold(draw):
+    """LIF's and QuadLIF's threshold adaptation (off, adapting, or so slow it only grows) and
+    refractory time."""
+    return {
+        "tau_theta": draw(st.sampled_from([0.0, 50.0, 1e7])),
+        **uniform_floats(draw, theta_plus=(0.0, 1.0), refract_time=(0.0, 5.0)),
+    }
+
+
+_IF_CURRENTS = vector(N, -10.0, 20.0)
+
+
+def _integrate_and_fire(cls, tau_m, v_reset, currents=_IF_CURRENTS, **fields):
+    """The entry of an integrate-and-fire cell: the example `cls(N, tau_m)` driven by j = 2,
+    retraced over τ_m; a reset `v_reset` above the default threshold and a surrogate name the
+    argument refuses are bad arguments."""
+    return _entry(
+        cls,
+        2,
+        currents,
+        example=lambda key: cls(N, tau_m),
+        retrace=_retrace(cls, "tau_m", (5.0, 10.0, 20.0)),
+        bad_arguments=(
+            ({"n_units": 3, "tau_m": 1.0, "v_reset": v_reset}, "v_reset"),
+            ({"n_units": 3, "tau_m": 1.0, "surrogate_type": "secant_lif"}, "surrogate_type"),
+        ),
+        kwargs={"n_units": 3, "tau_m": 10.0},
+        **fields,
+    )
 
 
 # ---------------------------------------------------------------- LIFCell
@@ -93,18 +171,10 @@ ADEX = Component(
 
 @st.composite
 def _lif_cells(draw, one_spike=False):
-    f = lambda lo, hi: draw(st.floats(lo, hi))  # noqa: E731
     return dynax.LIFCell(
         N,
-        tau_m=f(2.0, 50.0),
-        resist_m=f(0.5, 20.0),
-        thr=f(-60.0, -40.0),
-        v_rest=f(-75.0, -60.0),
-        v_reset=f(-80.0, -61.0),
-        conduct_leak=f(0.0, 2.0),
-        tau_theta=draw(st.sampled_from([0.0, 50.0, 1e7])),
-        theta_plus=f(0.0, 1.0),
-        refract_time=f(0.0, 5.0),
+        **uniform_floats(draw, **_INTEGRATE_AND_FIRE, conduct_leak=(0.0, 2.0)),
+        **_adaptive_threshold(draw),
         one_spike=one_spike,
         integration_type=draw(st.sampled_from(INTEGRATORS)),
         v_min=draw(st.sampled_from([None, -90.0])),
@@ -118,23 +188,17 @@ def _lif_state(cell, draw):
     return rest.replace(v=v, rfr=jnp.array([0.0, 1.0, 3.0, 9.0]))
 
 
-LIF = Component(
-    example=lambda key: dynax.LIFCell(N, 10.0),
-    example_inputs=lambda cell: dynax.LIFCell.Inputs(j=2 * ONES),
+LIF = _integrate_and_fire(
+    dynax.LIFCell,
+    10.0,
+    -40.0,
     # with one_spike the step draws with its key: the contract is checked with the key given
     cells=_lif_cells(one_spike=True),
     state=_lif_state,
-    inputs=lambda cell, draw: dynax.LIFCell.Inputs(draw(vector(N, -10.0, 20.0))),
     random=True,
     rtol=1e-5,
     atol=1e-5,
-    retrace=(lambda tau: dynax.LIFCell(N, tau), (5.0, 10.0, 20.0)),
     finite_run=_currents_in_1e3,
-    bad_arguments=(
-        ({"n_units": 3, "tau_m": 1.0, "v_reset": -40.0}, "v_reset"),
-        ({"n_units": 3, "tau_m": 1.0, "surrogate_type": "secant_lif"}, "surrogate_type"),
-    ),
-    kwargs={"n_units": 3, "tau_m": 10.0},
 )
 
 
@@ -143,15 +207,10 @@ LIF = Component(
 
 @st.composite
 def _if_cells(draw):
-    f = lambda lo, hi: draw(st.floats(lo, hi))  # noqa: E731
+    ranges = {**_INTEGRATE_AND_FIRE, "tau_m": (1.0, 50.0)}
     return dynax.IFCell(
         N,
-        tau_m=f(1.0, 50.0),
-        resist_m=f(0.5, 20.0),
-        thr=f(-60.0, -40.0),
-        v_rest=f(-75.0, -60.0),
-        v_reset=f(-80.0, -61.0),
-        refract_time=f(0.0, 5.0),
+        **uniform_floats(draw, **ranges, refract_time=(0.0, 5.0)),
         integration_type=draw(st.sampled_from(["euler", "midpoint", "rk4", "exponential_euler"])),
         lower_clamp_voltage=draw(st.booleans()),
     )
@@ -166,21 +225,15 @@ def _if_state(cell, draw):
     )
 
 
-IF = Component(
-    example=lambda key: dynax.IFCell(N, 5.0),
-    example_inputs=lambda cell: dynax.IFCell.Inputs(j=2 * ONES),
+IF = _integrate_and_fire(
+    dynax.IFCell,
+    5.0,
+    -50.0,
     cells=_if_cells(),
     state=_if_state,
-    inputs=lambda cell, draw: dynax.IFCell.Inputs(draw(vector(N, -10.0, 20.0))),
     rtol=1e-5,
     atol=1e-5,
-    retrace=(lambda tau: dynax.IFCell(N, tau), (5.0, 10.0, 20.0)),
     finite_run=_uniform_currents_in_1e3(st.floats(0.01, 1.0)),
-    bad_arguments=(
-        ({"n_units": 3, "tau_m": 1.0, "v_reset": -50.0}, "v_reset"),
-        ({"n_units": 3, "tau_m": 1.0, "surrogate_type": "secant_lif"}, "surrogate_type"),
-    ),
-    kwargs={"n_units": 3, "tau_m": 10.0},
 )
 
 
@@ -189,40 +242,25 @@ IF = Component(
 
 @st.composite
 def _quad_lif_cells(draw):
-    f = lambda lo, hi: draw(st.floats(lo, hi))  # noqa: E731
+    ranges = {**_INTEGRATE_AND_FIRE, "thr": (-60.0, -20.0), "v_rest": (-75.0, -62.0)}
     return dynax.QuadLIFCell(
         N,
-        tau_m=f(2.0, 50.0),
-        resist_m=f(0.5, 20.0),
-        thr=f(-60.0, -20.0),
-        v_rest=f(-75.0, -62.0),
-        v_reset=f(-80.0, -61.0),
-        v_c=f(-50.0, -35.0),
-        a0=f(0.01, 2.0),
-        tau_theta=draw(st.sampled_from([0.0, 50.0, 1e7])),
-        theta_plus=f(0.0, 1.0),
-        refract_time=f(0.0, 5.0),
+        **uniform_floats(draw, **ranges, v_c=(-50.0, -35.0), a0=(0.01, 2.0)),
+        **_adaptive_threshold(draw),
         integration_type=draw(st.sampled_from(INTEGRATORS)),
     )
 
 
-QUAD_LIF = Component(
-    example=lambda key: dynax.QuadLIFCell(N, 10.0),
-    example_inputs=lambda cell: dynax.QuadLIFCell.Inputs(j=2 * ONES),
+QUAD_LIF = _integrate_and_fire(
+    dynax.QuadLIFCell,
+    10.0,
+    -50.0,
+    # the currents of the old jit test (−70..−40) and of its vmap test (−10..20)
+    currents=st.one_of(vector(N, -70.0, -40.0), vector(N, -10.0, 20.0)),
     cells=_quad_lif_cells(),
     state=lambda cell, draw: cell.init_state().replace(v=draw(vector(N, -70.0, -40.0))),
-    # the currents of the old jit test (−70..−40) and of its vmap test (−10..20)
-    inputs=lambda cell, draw: dynax.QuadLIFCell.Inputs(
-        draw(st.one_of(vector(N, -70.0, -40.0), vector(N, -10.0, 20.0)))
-    ),
     atol=1e-4,
-    retrace=(lambda tau: dynax.QuadLIFCell(N, tau), (5.0, 10.0, 20.0)),
     finite_run=_currents_in_1e3,
-    bad_arguments=(
-        ({"n_units": 3, "tau_m": 1.0, "v_reset": -50.0}, "v_reset"),
-        ({"n_units": 3, "tau_m": 1.0, "surrogate_type": "secant_lif"}, "surrogate_type"),
-    ),
-    kwargs={"n_units": 3, "tau_m": 10.0},
 )
 
 
@@ -233,35 +271,35 @@ QUAD_LIF = Component(
 def _izhikevich_cells(draw):
     return dynax.IzhikevichCell(
         N,
-        tau_m=draw(st.floats(0.5, 2.0)),
-        resist_m=draw(st.floats(0.5, 2.0)),
-        v_reset=draw(st.floats(-70.0, -45.0)),
-        tau_w=draw(st.floats(10.0, 100.0)),
-        w_reset=draw(st.floats(0.0, 10.0)),
-        coupling_factor=draw(st.floats(0.1, 0.3)),
+        **uniform_floats(
+            draw,
+            tau_m=(0.5, 2.0),
+            resist_m=(0.5, 2.0),
+            v_reset=(-70.0, -45.0),
+            tau_w=(10.0, 100.0),
+            w_reset=(0.0, 10.0),
+            coupling_factor=(0.1, 0.3),
+        ),
         integration_type=draw(st.sampled_from(INTEGRATORS)),
     )
 
 
-def _izhikevich_state(cell, draw):
-    rest = cell.init_state()
-    v, w = draw(vector(N, -80.0, 30.0)), draw(vector(N, -20.0, 10.0))
-    return dynax.IzhikevichCell.State(v=v, w=w, s=rest.s, tols=rest.tols, t=jnp.asarray(1.5))
+_izhikevich_state = _voltage_recovery_state(vector(N, -80.0, 30.0), vector(N, -20.0, 10.0), 1.5)
+
+# the currents j in −20..40 of the old tests, and the −j of their vmap test
+_CURRENTS_AND_NEGATIVES = st.one_of(vector(N, -20.0, 40.0), vector(N, -40.0, 20.0))
 
 
-IZHIKEVICH = Component(
-    example=lambda key: dynax.IzhikevichCell(N),
-    example_inputs=lambda cell: dynax.IzhikevichCell.Inputs(j=10 * ONES),
+IZHIKEVICH = _entry(
+    dynax.IzhikevichCell,
+    10,
+    _CURRENTS_AND_NEGATIVES,
     cells=_izhikevich_cells(),
     state=_izhikevich_state,
-    # the currents j in −20..40 of the old tests, and the −j of their vmap test
-    inputs=lambda cell, draw: dynax.IzhikevichCell.Inputs(
-        draw(st.one_of(vector(N, -20.0, 40.0), vector(N, -40.0, 20.0)))
-    ),
     dt=st.floats(0.01, 0.5).map(jnp.float32),
     rtol=1e-5,
     atol=1e-4,
-    retrace=(lambda tau: dynax.IzhikevichCell(N, tau_m=tau), (0.5, 1.0, 2.0)),
+    retrace=_retrace(dynax.IzhikevichCell, "tau_m", (0.5, 1.0, 2.0)),
     # any integrator, dt up to τ_m: the apex guard keeps every stage finite (without it RK4
     # overflows in the step of a spike)
     finite_run=_uniform_currents_in_1e3(st.floats(0.01, 1.0).map(jnp.float32)),
@@ -270,7 +308,6 @@ IZHIKEVICH = Component(
         ({"n_units": 3, "v_reset": jnp.array([-65.0, 40.0, -65.0])}, "v_reset"),
         ({"n_units": 3, "w0": jnp.ones((3, 1))}, "w0"),
     ),
-    kwargs={"n_units": 3},
 )
 
 
@@ -281,24 +318,24 @@ IZHIKEVICH = Component(
 def _fitzhugh_nagumo_cells(draw):
     return dynax.FitzhughNagumoCell(
         N,
-        tau_m=draw(st.floats(0.5, 2.0)),
-        resist_m=draw(st.floats(0.5, 2.0)),
-        tau_w=draw(st.floats(5.0, 20.0)),
-        alpha=draw(st.floats(0.5, 0.9)),
-        beta=draw(st.floats(0.5, 0.9)),
-        gamma=draw(st.floats(2.0, 4.0)),
-        v0=draw(st.floats(-1.5, 0.0)),
-        w0=draw(st.floats(-0.7, 0.0)),
-        v_thr=draw(st.floats(0.8, 1.2)),
+        **uniform_floats(
+            draw,
+            tau_m=(0.5, 2.0),
+            resist_m=(0.5, 2.0),
+            tau_w=(5.0, 20.0),
+            alpha=(0.5, 0.9),
+            beta=(0.5, 0.9),
+            gamma=(2.0, 4.0),
+            v0=(-1.5, 0.0),
+            w0=(-0.7, 0.0),
+            v_thr=(0.8, 1.2),
+        ),
         spike_reset=draw(st.booleans()),
         integration_type=draw(st.sampled_from(INTEGRATORS)),
     )
 
 
-def _fitzhugh_nagumo_state(cell, draw):
-    rest = cell.init_state()
-    v, w = draw(vector(N, -2.5, 2.5)), draw(vector(N, -2.5, 2.5))
-    return dynax.FitzhughNagumoCell.State(v=v, w=w, s=rest.s, tols=rest.tols, t=jnp.asarray(1.5))
+_fitzhugh_nagumo_state = _voltage_recovery_state(vector(N, -2.5, 2.5), vector(N, -2.5, 2.5), 1.5)
 
 
 def _fitzhugh_nagumo_finite_run(cell, draw):
@@ -311,19 +348,18 @@ def _fitzhugh_nagumo_finite_run(cell, draw):
     )
 
 
-FITZHUGH_NAGUMO = Component(
-    example=lambda key: dynax.FitzhughNagumoCell(N),
-    example_inputs=lambda cell: dynax.FitzhughNagumoCell.Inputs(j=0.5 * ONES),
+FITZHUGH_NAGUMO = _entry(
+    dynax.FitzhughNagumoCell,
+    0.5,
+    vector(N, -2.5, 2.5),
     cells=_fitzhugh_nagumo_cells(),
     state=_fitzhugh_nagumo_state,
-    inputs=lambda cell, draw: dynax.FitzhughNagumoCell.Inputs(draw(vector(N, -2.5, 2.5))),
     dt=st.floats(0.01, 0.2).map(jnp.float32),
     rtol=1e-5,
     atol=1e-5,
-    retrace=(lambda tau: dynax.FitzhughNagumoCell(N, tau_m=tau), (0.5, 1.0, 2.0)),
+    retrace=_retrace(dynax.FitzhughNagumoCell, "tau_m", (0.5, 1.0, 2.0)),
     finite_run=_fitzhugh_nagumo_finite_run,
     bad_arguments=(({"n_units": 3, "w0": jnp.ones((3, 1))}, "w0"),),
-    kwargs={"n_units": 3},
 )
 
 
@@ -339,13 +375,16 @@ def _hodgkin_huxley_cells(
     # compilation.
     return dynax.HodgkinHuxleyCell(
         N,
-        tau_v=draw(st.floats(0.5, 2.0)),
-        resist_m=draw(st.floats(0.5, 2.0)),
-        g_Na=draw(st.floats(50.0, 120.0)),
-        g_K=draw(st.floats(5.0, 36.0)),
-        g_L=draw(st.floats(0.1, 0.5)),
-        thr=draw(st.floats(4.0, 30.0)),
-        v_reset=draw(st.floats(-5.0, 5.0)),
+        **uniform_floats(
+            draw,
+            tau_v=(0.5, 2.0),
+            resist_m=(0.5, 2.0),
+            g_Na=(50.0, 120.0),
+            g_K=(5.0, 36.0),
+            g_L=(0.1, 0.5),
+            thr=(4.0, 30.0),
+            v_reset=(-5.0, 5.0),
+        ),
         spike_reset=draw(st.booleans()) if spike_reset is None else spike_reset,
         integration_type=draw(st.sampled_from(schemes)),
     )
@@ -369,19 +408,17 @@ def _hodgkin_huxley_finite_run(cell, draw):
     return dynax.HodgkinHuxleyCell.Inputs(_uniform_in_1e3(draw)), dt
 
 
-HODGKIN_HUXLEY = Component(
+HODGKIN_HUXLEY = _entry(
+    dynax.HodgkinHuxleyCell,
+    10,
+    _CURRENTS_AND_NEGATIVES,
     example=lambda key: dynax.HodgkinHuxleyCell(N, 1.0),
-    example_inputs=lambda cell: dynax.HodgkinHuxleyCell.Inputs(j=10 * ONES),
     cells=_hodgkin_huxley_cells(),
     state=_hodgkin_huxley_state,
-    # the currents j in −20..40 of the old tests, and the −j of their vmap test
-    inputs=lambda cell, draw: dynax.HodgkinHuxleyCell.Inputs(
-        draw(st.one_of(vector(N, -20.0, 40.0), vector(N, -40.0, 20.0)))
-    ),
     dt=st.floats(0.001, 0.01).map(jnp.float32),
     rtol=1e-5,
     atol=1e-5,
-    retrace=(lambda tau: dynax.HodgkinHuxleyCell(N, tau), (0.5, 1.0, 2.0)),
+    retrace=_retrace(dynax.HodgkinHuxleyCell, "tau_v", (0.5, 1.0, 2.0)),
     finite_run=_hodgkin_huxley_finite_run,
     finite_cells=_hodgkin_huxley_cells(spike_reset=False),  # no reset to help
     bad_arguments=(({"n_units": 3, "tau_v": 1.0, "g_L": jnp.array([0.3, -0.3, 0.3])}, "g_L"),),
@@ -447,23 +484,23 @@ def raf_stable_dt(scheme, b, omega, tau_v, tau_w):
 def _raf_cells(draw):
     return dynax.RAFCell(
         N,
-        tau_v=draw(st.floats(0.5, 2.0)),
-        tau_w=draw(st.floats(0.5, 2.0)),
-        thr=draw(st.floats(0.5, 1.5)),
-        omega=draw(st.floats(2.0, 12.0)),
-        dampen_factor=draw(st.floats(-2.0, -0.1)),
-        v_reset=draw(st.floats(-0.3, 0.3)),
-        w_reset=draw(st.floats(-0.3, 0.3)),
-        resist_v=draw(st.floats(0.5, 2.0)),
+        **uniform_floats(
+            draw,
+            tau_v=(0.5, 2.0),
+            tau_w=(0.5, 2.0),
+            thr=(0.5, 1.5),
+            omega=(2.0, 12.0),
+            dampen_factor=(-2.0, -0.1),
+            v_reset=(-0.3, 0.3),
+            w_reset=(-0.3, 0.3),
+            resist_v=(0.5, 2.0),
+        ),
         post_spike_reset=draw(st.booleans()),
         integration_type=draw(st.sampled_from(RAF_SCHEMES)),
     )
 
 
-def _raf_state(cell, draw):
-    rest = cell.init_state()
-    v, w = draw(vector(N, -3.0, 3.0)), draw(vector(N, -3.0, 3.0))
-    return dynax.RAFCell.State(v=v, w=w, s=rest.s, tols=rest.tols, t=jnp.asarray(1.5))
+_raf_state = _voltage_recovery_state(vector(N, -3.0, 3.0), vector(N, -3.0, 3.0), 1.5)
 
 
 def _raf_finite_run(cell, draw):
@@ -476,22 +513,21 @@ def _raf_finite_run(cell, draw):
     return dynax.RAFCell.Inputs(_uniform_in_1e3(draw)), dt
 
 
-RAF = Component(
-    example=lambda key: dynax.RAFCell(N),
-    example_inputs=lambda cell: dynax.RAFCell.Inputs(j=10 * ONES),
+RAF = _entry(
+    dynax.RAFCell,
+    10,
+    vector(N, -3.0, 3.0),
     cells=_raf_cells(),
     state=_raf_state,
-    inputs=lambda cell, draw: dynax.RAFCell.Inputs(draw(vector(N, -3.0, 3.0))),
     dt=st.floats(0.005, 0.1).map(jnp.float32),
     rtol=1e-5,
     atol=1e-5,
-    retrace=(lambda tau: dynax.RAFCell(N, tau_v=tau), (0.5, 1.0, 2.0)),
+    retrace=_retrace(dynax.RAFCell, "tau_v", (0.5, 1.0, 2.0)),
     finite_run=_raf_finite_run,
     bad_arguments=(
         ({"n_units": 3, "v0": jnp.ones((3, 1))}, "v0"),
         ({"n_units": 3, "integration_type": "leapfrog"}, "integration_type"),
     ),
-    kwargs={"n_units": 3},
 )
 
 
@@ -502,12 +538,9 @@ RAF = Component(
 def _slif_cells(draw):
     return dynax.SLIFCell(
         N,
-        tau_m=draw(st.floats(2.0, 30.0)),
-        resist_m=draw(st.floats(0.5, 3.0)),
-        thr=draw(st.floats(0.2, 1.0)),
+        **uniform_floats(draw, tau_m=(2.0, 30.0), resist_m=(0.5, 3.0), thr=(0.2, 1.0)),
         resist_inh=draw(st.sampled_from([0.0, 0.2])),
-        thr_gain=draw(st.floats(0.0, 0.05)),
-        thr_leak=draw(st.floats(0.0, 0.01)),
+        **uniform_floats(draw, thr_gain=(0.0, 0.05), thr_leak=(0.0, 0.01)),
         rho_b=draw(st.sampled_from([0.0, 0.01])),
         refract_time=draw(st.sampled_from([0.0, 2.0])),
         sticky_spikes=draw(st.booleans()),
@@ -534,13 +567,13 @@ def _slif_without_draws(tau):
 
 
 SLIF_GOOD = dict(n_units=3, tau_m=10.0, resist_m=1.0, thr=0.5, key=KEY)
-
-SLIF = Component(
+SLIF = _entry(
+    dynax.SLIFCell,
+    1,
+    vector(N, -3.0, 3.0),
     example=lambda key: dynax.SLIFCell(N, 10.0, 1.0, 0.5, key=key),
-    example_inputs=lambda cell: dynax.SLIFCell.Inputs(j=ONES),
     cells=_slif_cells(),
     state=_slif_state,
-    inputs=lambda cell, draw: dynax.SLIFCell.Inputs(draw(vector(N, -3.0, 3.0))),
     dt=st.floats(0.1, 1.0),
     retrace=(_slif_without_draws, (5.0, 10.0, 20.0)),
     finite_run=_uniform_currents_in_1e3(st.floats(0.1, 1.0)),
@@ -565,9 +598,7 @@ SLIF = Component(
 def _wtas_cells(draw):
     return dynax.WTASCell(
         N,
-        resist_m=draw(st.floats(0.5, 3.0)),
-        thr_base=draw(st.floats(0.1, 0.6)),
-        thr_gain=draw(st.floats(0.0, 0.05)),
+        **uniform_floats(draw, resist_m=(0.5, 3.0), thr_base=(0.1, 0.6), thr_gain=(0.0, 0.05)),
         refract_time=draw(st.sampled_from([0.0, 2.0])),
         key=jax.random.key(draw(st.integers(0, 2**16))),
     )
@@ -585,12 +616,13 @@ def _wtas_state(cell, draw):
     )
 
 
-WTAS = Component(
+WTAS = _entry(
+    dynax.WTASCell,
+    1,
+    vector(N, -3.0, 3.0),
     example=lambda key: dynax.WTASCell(N, key=key),
-    example_inputs=lambda cell: dynax.WTASCell.Inputs(j=ONES),
     cells=_wtas_cells(),
     state=_wtas_state,
-    inputs=lambda cell, draw: dynax.WTASCell.Inputs(draw(vector(N, -3.0, 3.0))),
     dt=st.floats(0.1, 1.0),
     retrace=(lambda resist: dynax.WTASCell(N, resist_m=resist, thr_jitter=0.0), (0.5, 1.0, 2.0)),
     finite_run=_uniform_currents_in_1e3(st.floats(0.1, 1.0)),
@@ -611,10 +643,13 @@ WTAS = Component(
 def _lif_srm_cells(draw):
     return dynax.LIFSRM(
         N,
-        tau_m=draw(st.floats(2.0, 30.0)),
-        thr=draw(st.floats(-55.0, -45.0)),
-        v_rest=draw(st.floats(-70.0, -60.0)),
-        v_reset=draw(st.floats(-75.0, -55.0)),
+        **uniform_floats(
+            draw,
+            tau_m=(2.0, 30.0),
+            thr=(-55.0, -45.0),
+            v_rest=(-70.0, -60.0),
+            v_reset=(-75.0, -55.0),
+        ),
     )
 
 
@@ -630,14 +665,15 @@ def _lif_srm_state(cell, draw):
     )
 
 
-LIF_SRM = Component(
+LIF_SRM = _entry(
+    dynax.LIFSRM,
+    8,
+    vector(N, -20.0, 20.0),
     example=lambda key: dynax.LIFSRM(N, 10.0),
-    example_inputs=lambda cell: dynax.LIFSRM.Inputs(j=8 * ONES),
     cells=_lif_srm_cells(),
     state=_lif_srm_state,
-    inputs=lambda cell, draw: dynax.LIFSRM.Inputs(draw(vector(N, -20.0, 20.0))),
     dt=st.floats(0.1, 1.0),
-    retrace=(lambda tau: dynax.LIFSRM(N, tau), (5.0, 10.0, 20.0)),
+    retrace=_retrace(dynax.LIFSRM, "tau_m", (5.0, 10.0, 20.0)),
     finite_run=_uniform_currents_in_1e3(st.floats(0.1, 1.0)),
     bad_arguments=(({"n_units": 3, "tau_m": 1.0, "surrogate": 0.2}, "surrogate"),),
     kwargs={"n_units": 3, "tau_m": 10.0},

@@ -480,20 +480,63 @@ ONLINE_TRACE_STDP = Component(
 )
 
 
-# ---------------------------------------------------------------- ExponentialSynapse
+# ---------------------------------------------------------------- conductance synapses
+
+# ExponentialSynapse, AlphaSynapse and DoubleExpSynapse: a conductance g driven by spikes
+# through the weights, and the current g·(v − E_syn) it sets.
 
 
-@st.composite
-def exponential_synapses(draw):
-    return dynax.ExponentialSynapse(
-        SHAPE,
-        draw(st.floats(1.0, 50.0)),
-        draw(st.floats(0.0, 2.0)),
-        draw(st.floats(-80.0, 0.0)),
-        jax.random.uniform(jax.random.PRNGKey(_seed(draw)), SHAPE),
-        g_conduct_factor=draw(st.floats(0.1, 3.0)),
-        decay=draw(st.sampled_from(["linear", "exponential"])),
+def _conductance_synapses(cls, time_constants):
+    """Drawn synapses of `cls`: the time constants `time_constants(draw)` (a tuple), then
+    ḡ, E_syn, uniform weights, the conductance factor and both decays."""
+
+    @st.composite
+    def synapses(draw):
+        return cls(
+            SHAPE,
+            *time_constants(draw),
+            draw(st.floats(0.0, 2.0)),
+            draw(st.floats(-80.0, 0.0)),
+            jax.random.uniform(jax.random.PRNGKey(_seed(draw)), SHAPE),
+            g_conduct_factor=draw(st.floats(0.1, 3.0)),
+            decay=draw(st.sampled_from(["linear", "exponential"])),
+        )
+
+    return synapses
+
+
+def _decay_time(draw):
+    """τ_decay in [1, 50]."""
+    return (draw(st.floats(1.0, 50.0)),)
+
+
+def _decay_and_rise_times(draw):
+    """τ_rise in [1, 10], τ_decay 1.2 to 10 times longer."""
+    tau_r = draw(st.floats(1.0, 10.0))
+    return tau_r * draw(st.floats(1.2, 10.0)), tau_r
+
+
+exponential_synapses = _conductance_synapses(dynax.ExponentialSynapse, _decay_time)
+alpha_synapses = _conductance_synapses(dynax.AlphaSynapse, _decay_time)
+double_exp_synapses = _conductance_synapses(dynax.DoubleExpSynapse, _decay_and_rise_times)
+
+
+def _conductance(cls, good, **fields):
+    """The entry of a conductance synapse: the example `cls(**good)`, its inputs spikes and a
+    membrane voltage, drawn inputs and voltages in [−1e3, 1e3] (and so the long run's), the
+    bad arguments built from `good`; `fields`: the rest of the `Component`."""
+    return Component(
+        example=lambda key: cls(**good, key=key),
+        example_inputs=_conductance_inputs(cls),
+        inputs=_conductance_inputs_drawn(cls),
+        finite_run=_conductance_finite_run(cls),
+        build=lambda **kwargs: cls(**{**good, **kwargs}),
+        kwargs={},
+        **fields,
     )
+
+
+_ONE_STAGE_GOOD = {"shape": SHAPE, "tau_decay": 5.0, "g_syn_bar": 0.5, "syn_rest": 0.0}
 
 
 def _exponential_state(synapse, draw):
@@ -501,14 +544,11 @@ def _exponential_state(synapse, draw):
     return dynax.ExponentialSynapse.State(g_syn=g, i_syn=-g, outputs=-g)
 
 
-_EXP_GOOD = {"shape": SHAPE, "tau_decay": 5.0, "g_syn_bar": 0.5, "syn_rest": 0.0}
-
-EXPONENTIAL = Component(
-    example=lambda key: dynax.ExponentialSynapse(SHAPE, 5.0, 0.5, 0.0, key=key),
-    example_inputs=_conductance_inputs(dynax.ExponentialSynapse),
+EXPONENTIAL = _conductance(
+    dynax.ExponentialSynapse,
+    _ONE_STAGE_GOOD,
     cells=exponential_synapses(),
     state=_exponential_state,
-    inputs=_conductance_inputs_drawn(dynax.ExponentialSynapse),
     # conductances and voltages up to 1e3 give currents g·(v − E) up to ~1e6, rounded
     # differently by another fusion: 1e-5 relative (the old jit check; its vmap check had
     # atol 1e-3, the stricter 1e-6 holds)
@@ -517,7 +557,6 @@ EXPONENTIAL = Component(
         lambda a: dynax.ExponentialSynapse(SHAPE, 5.0 * a, 0.5 * a, -70.0 * a, jnp.ones(SHAPE) * a),
         (0.5, 1.0, 2.0),
     ),
-    finite_run=_conductance_finite_run(dynax.ExponentialSynapse),
     bad_arguments=(
         ({"shape": (0, 3)}, "shape"),
         ({"weight_init": jnp.ones((N_OUT, N_IN))}, "weight_init"),
@@ -527,31 +566,14 @@ EXPONENTIAL = Component(
         ({"mask": jnp.ones((N_IN, 1))}, "mask"),
         ({"g_conduct_factor": 2.0, "resist_scale": 3.0}, "resist_scale"),
     ),
-    build=lambda **kwargs: dynax.ExponentialSynapse(**{**_EXP_GOOD, **kwargs}),
-    kwargs={},
 )
 
-
-# ---------------------------------------------------------------- AlphaSynapse and DoubleExpSynapse
 
 # h and g up to 1e3 feed g⁺ = a·g + c·h⁺ and the current g⁺·(v − E) with v up to 1e3: a value
 # near 0 is a difference of terms ~1e6, whose last-ulp rounding depends on the fusion: 1e-5
 # relative, 1e-3 absolute (the old jit check; its vmap check had atol 1e-2, the stricter 1e-3
 # holds)
 _TWO_STAGE_RTOL, _TWO_STAGE_ATOL = 1e-5, 1e-3
-
-
-@st.composite
-def alpha_synapses(draw):
-    return dynax.AlphaSynapse(
-        SHAPE,
-        draw(st.floats(1.0, 50.0)),
-        draw(st.floats(0.0, 2.0)),
-        draw(st.floats(-80.0, 0.0)),
-        jax.random.uniform(jax.random.PRNGKey(_seed(draw)), SHAPE),
-        g_conduct_factor=draw(st.floats(0.1, 3.0)),
-        decay=draw(st.sampled_from(["linear", "exponential"])),
-    )
 
 
 def _two_stage_state(cls):
@@ -563,21 +585,17 @@ def _two_stage_state(cls):
     return state
 
 
-_ALPHA_GOOD = {"shape": SHAPE, "tau_decay": 5.0, "g_syn_bar": 0.5, "syn_rest": 0.0}
-
-ALPHA = Component(
-    example=lambda key: dynax.AlphaSynapse(SHAPE, 5.0, 0.5, 0.0, key=key),
-    example_inputs=_conductance_inputs(dynax.AlphaSynapse),
+ALPHA = _conductance(
+    dynax.AlphaSynapse,
+    _ONE_STAGE_GOOD,
     cells=alpha_synapses(),
     state=_two_stage_state(dynax.AlphaSynapse),
-    inputs=_conductance_inputs_drawn(dynax.AlphaSynapse),
     rtol=_TWO_STAGE_RTOL,
     atol=_TWO_STAGE_ATOL,
     retrace=(
         lambda a: dynax.AlphaSynapse(SHAPE, 5.0 * a, 0.5 * a, -70.0 * a, jnp.ones(SHAPE) * a),
         (0.5, 1.0, 2.0),
     ),
-    finite_run=_conductance_finite_run(dynax.AlphaSynapse),
     bad_arguments=(
         ({"shape": (3,)}, "shape"),
         ({"weight_init": jnp.ones((N_OUT, N_IN))}, "weight_init"),
@@ -586,40 +604,14 @@ ALPHA = Component(
         ({"decay": "rk4"}, "decay"),
         ({"g_conduct_factor": 2.0, "resist_scale": 3.0}, "resist_scale"),
     ),
-    build=lambda **kwargs: dynax.AlphaSynapse(**{**_ALPHA_GOOD, **kwargs}),
-    kwargs={},
 )
 
 
-@st.composite
-def double_exp_synapses(draw):
-    tau_r = draw(st.floats(1.0, 10.0))
-    return dynax.DoubleExpSynapse(
-        SHAPE,
-        tau_r * draw(st.floats(1.2, 10.0)),
-        tau_r,
-        draw(st.floats(0.0, 2.0)),
-        draw(st.floats(-80.0, 0.0)),
-        jax.random.uniform(jax.random.PRNGKey(_seed(draw)), SHAPE),
-        g_conduct_factor=draw(st.floats(0.1, 3.0)),
-        decay=draw(st.sampled_from(["linear", "exponential"])),
-    )
-
-
-_DOUBLE_EXP_GOOD = {
-    "shape": SHAPE,
-    "tau_decay": 5.0,
-    "tau_rise": 1.0,
-    "g_syn_bar": 0.5,
-    "syn_rest": 0.0,
-}
-
-DOUBLE_EXP = Component(
-    example=lambda key: dynax.DoubleExpSynapse(SHAPE, 5.0, 1.0, 0.5, 0.0, key=key),
-    example_inputs=_conductance_inputs(dynax.DoubleExpSynapse),
+DOUBLE_EXP = _conductance(
+    dynax.DoubleExpSynapse,
+    {**_ONE_STAGE_GOOD, "tau_rise": 1.0},
     cells=double_exp_synapses(),
     state=_two_stage_state(dynax.DoubleExpSynapse),
-    inputs=_conductance_inputs_drawn(dynax.DoubleExpSynapse),
     rtol=_TWO_STAGE_RTOL,
     atol=_TWO_STAGE_ATOL,
     retrace=(
@@ -628,7 +620,6 @@ DOUBLE_EXP = Component(
         ),
         (0.5, 1.0, 2.0),
     ),
-    finite_run=_conductance_finite_run(dynax.DoubleExpSynapse),
     bad_arguments=(
         ({"shape": (3, -1)}, "shape"),
         ({"tau_rise": 0.0}, "tau_rise"),
@@ -643,8 +634,6 @@ DOUBLE_EXP = Component(
         ({"decay": "euler"}, "decay"),
         ({"g_conduct_factor": 2.0, "resist_scale": 3.0}, "resist_scale"),
     ),
-    build=lambda **kwargs: dynax.DoubleExpSynapse(**{**_DOUBLE_EXP_GOOD, **kwargs}),
-    kwargs={},
 )
 
 

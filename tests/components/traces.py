@@ -16,7 +16,8 @@ DT = st.floats(0.1, 2.0)
 
 
 @st.composite
-def _var_traces(draw):
+def var_traces(draw):
+    """Every decay and nearest-spike mode (`tests/traces/test_var_trace.py` draws them too)."""
     return dynax.VarTrace(
         N,
         tau_tr=draw(st.floats(0.5, 50.0)),
@@ -49,7 +50,7 @@ def _var_trace(**kwargs):
 VAR_TRACE = Component(
     example=lambda key: dynax.VarTrace(N, 10.0, 0.5),
     example_inputs=lambda cell: dynax.VarTrace.Inputs(SPIKES),
-    cells=_var_traces(),
+    cells=var_traces(),
     state=lambda cell, draw: dynax.VarTrace.State(draw(vector(N, -5.0, 5.0))),
     inputs=lambda cell, draw: dynax.VarTrace.Inputs(draw(_SPIKES)),
     dt=DT,

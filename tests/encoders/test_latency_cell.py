@@ -5,6 +5,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+from components.encoders import latency_cells
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from support import contract
@@ -101,21 +102,7 @@ def test_clipped_units_are_silent():
 # ---------------------------------------------------------------- properties
 
 
-@st.composite
-def cells(draw):
-    return LatencyCell(
-        N,
-        tau=draw(st.floats(0.5, 20.0)),
-        threshold=draw(st.floats(0.0, 0.5)),
-        first_spike_time=draw(st.floats(0.0, 3.0)),
-        linearize=draw(st.booleans()),
-        normalize=draw(st.booleans()),
-        clip_spikes=draw(st.booleans()),
-        num_steps=draw(st.sampled_from([1, 20])),
-    )
-
-
-@given(cells(), st.integers(0, 2**31 - 1), st.floats(0.1, 2.0))
+@given(latency_cells(N), st.integers(0, 2**31 - 1), st.floats(0.1, 2.0))
 def test_at_most_one_spike_over_1000_steps(cell, seed, dt):
     x = jax.random.uniform(jax.random.key(seed), (1000, N), minval=-1e3, maxval=1e3)
     _, states = RUN(cell, cell.init_state(), LatencyCell.Inputs(x), None, dt)

@@ -5,6 +5,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from components.traces import var_traces
 from hypothesis import given
 from hypothesis import strategies as st
 from support import contract
@@ -103,20 +104,7 @@ def test_per_unit_modes_and_parameters():
 N = 4
 
 
-@st.composite
-def cells(draw):
-    return VarTrace(
-        N,
-        tau_tr=draw(st.floats(0.5, 50.0)),
-        a_delta=draw(st.sampled_from([0.0, 0.1, 1.0])),
-        P_scale=draw(st.floats(0.1, 2.0)),
-        gamma_tr=draw(st.floats(0.5, 1.0)),
-        decay_type=draw(st.sampled_from(["exp", "lin", "step", "none"])),
-        n_nearest_spikes=draw(st.sampled_from([0, 0, 1, 2])),
-    )
-
-
-@given(cells(), st.floats(0.1, 2.0))
+@given(var_traces(), st.floats(0.1, 2.0))
 def test_zero_is_a_fixed_point_without_input(cell, dt):
     rest = cell.init_state()
     new = cell.step(rest, VarTrace.Inputs(jnp.zeros(N)), None, dt)

@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from components.graded import leaky_noise_cells
 from hypothesis import given
 from hypothesis import strategies as st
 from support import contract
@@ -132,30 +133,6 @@ def test_post_noise_differs_from_reference_only_by_the_reused_sample(name):
 N = 4  # one unit count keeps jit caches warm across examples
 finite = st.floats(-10.0, 10.0, allow_nan=False, width=32)
 units = st.lists(finite, min_size=N, max_size=N).map(lambda v: jnp.asarray(v, jnp.float32))
-# Six (activation, integrator) pairs covering every activation and integrator once: the
-# static structure, and so the number of compilations, stays small across examples.
-STRUCTURES = [
-    ("relu", "euler"),
-    ("identity", "midpoint"),
-    ("tanh", "heun"),
-    ("sigmoid", "ralston"),
-    ("lrelu", "rk4"),
-    ("softplus", "euler"),
-]
-
-
-@st.composite
-def cells(draw, min_sigma=0.0):
-    act_fx, integration_type = draw(st.sampled_from(STRUCTURES))
-    return LeakyNoiseCell(
-        N,
-        tau_x=draw(st.floats(1.0, 50.0)),
-        act_fx=act_fx,
-        integration_type=integration_type,
-        sigma_pre=draw(st.floats(min_sigma, 1.0)),
-        sigma_post=draw(st.floats(min_sigma, 1.0)),
-        leak_scale=draw(st.floats(0.0, 2.0)),
-    )
 
 
 keys = st.integers(0, 2**31 - 1).map(jax.random.key)
@@ -167,12 +144,12 @@ def _state(x):
     return LeakyNoiseCell.State(x=x, r=jnp.maximum(x, 0.0), r_prime=(x >= 0).astype(x.dtype))
 
 
-@given(cells(min_sigma=0.05), units, units, steps)
+@given(leaky_noise_cells(min_sigma=0.05), units, units, steps)
 def test_same_key_same_noise_different_key_different_noise(cell, x, j, dt):
     contract.assert_key_determines_noise(cell, _state(x), LeakyNoiseCell.Inputs(j), dt)
 
 
-@given(cells(), units, keys, steps)
+@given(leaky_noise_cells(), units, keys, steps)
 def test_step_draws_the_documented_samples(cell, j, key, dt):
     """`step` = `step_with_noise` with ε_pre, ε_post from `k_pre, k_post = split(key)`."""
     k_pre, k_post = jax.random.split(key)
@@ -200,7 +177,7 @@ def test_pre_and_post_noise_are_independent():
     assert abs(np.corrcoef(eps_pre, eps_post)[0, 1]) < 0.06
 
 
-@given(cells(), units, steps)
+@given(leaky_noise_cells(), units, steps)
 def test_without_noise_key_is_irrelevant(cell, j, dt):
     """σ_pre = σ_post = 0: `key=None` is accepted and gives the result of any key."""
     cell = eqx.tree_at(lambda c: (c.sigma_pre, c.sigma_post), cell, (jnp.zeros(()),) * 2)
@@ -210,7 +187,7 @@ def test_without_noise_key_is_irrelevant(cell, j, dt):
     )
 
 
-@given(cells(), steps)
+@given(leaky_noise_cells(), steps)
 def test_rest_is_a_fixed_point_without_input_or_noise(cell, dt):
     """x = 0 with no input and no noise stays 0; after the first step r = f(0),
     r_prime = f'(0) and the state no longer changes."""

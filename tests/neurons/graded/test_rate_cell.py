@@ -5,6 +5,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from components.graded import rate_cells
 from hypothesis import given
 from hypothesis import strategies as st
 from support import contract
@@ -83,24 +84,10 @@ def test_modulated_current_is_what_the_reference_writes_back():
 N = 4  # one unit count keeps jit caches warm across examples
 
 
-@st.composite
-def cells(draw):
-    return RateCell(
-        N,
-        tau_m=draw(st.floats(0.5, 50.0)),
-        prior=(
-            draw(st.sampled_from(["gaussian", "laplacian", "cauchy", "exp"])),
-            draw(st.floats(0, 2)),
-        ),
-        act_fx=draw(st.sampled_from(["identity", "tanh", "sigmoid", "relu", "lrelu"])),
-        output_scale=draw(st.floats(0.1, 3.0)),
-        threshold=draw(st.sampled_from([("none", 0.0), ("soft_threshold", 0.05)])),
-        integration_type=draw(st.sampled_from(["euler", "midpoint", "heun", "ralston", "rk4"])),
-        resist_scale=draw(st.floats(0.1, 2.0)),
-    )
-
-
-@given(cells(), st.floats(0.01, 1.0))
+@given(
+    rate_cells(stateful=True, integrators=["euler", "midpoint", "heun", "ralston", "rk4"]),
+    st.floats(0.01, 1.0),
+)
 def test_rest_is_a_fixed_point_without_input(cell, dt):
     """z = 0 is an equilibrium of every leak shape; zF = f(0)·scale there."""
     rest = cell.init_state()
