@@ -1,16 +1,12 @@
-"""AlphaSynapse: analytic alpha-function oracles (the reference fails to compile: defect 18),
-gradients, bad input (the contract itself: tests/test_contract.py, entry in
-tests/components/synapses.py)."""
-
-import re
+"""AlphaSynapse: analytic alpha-function oracles (the reference fails to compile: defect 18).
+What it shares with the other conductance synapses (rest, driving force, gradients, bad
+input): tests/synapses/test_conductance_synapses.py; the contract itself:
+tests/test_contract.py, entry in tests/components/synapses.py."""
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from components.synapses import alpha_synapses
-from hypothesis import given
-from hypothesis import strategies as st
 from support import contract
 
 from dynax.synapses.alpha_synapse import AlphaSynapse
@@ -92,81 +88,3 @@ def test_responses_superpose():
     expected = single[:, 0].copy()
     expected[7:] += 0.5 * single[:23, 0]
     np.testing.assert_allclose(states.g_syn[:, 0], expected, rtol=1e-5, atol=1e-7)
-
-
-def test_current_follows_the_driving_force():
-    synapse = AlphaSynapse((1, 2), 2.0, 1.0, jnp.array([0.0, -80.0]), g_conduct_factor=0.5)
-    state = synapse.step(synapse.init_state(), Inputs(jnp.ones(1), jnp.zeros(2)), None, 1.0)
-    v = jnp.array([-65.0, -40.0])
-    new = synapse.step(state, Inputs(jnp.zeros(1), v), None, 1.0)
-    np.testing.assert_allclose(new.i_syn, -new.g_syn * 0.5 * (np.asarray(v) - [0.0, -80.0]))
-    np.testing.assert_array_equal(new.outputs, new.i_syn)
-
-
-# ---------------------------------------------------------------- rest, gradients
-
-N_IN, N_OUT = 4, 3  # the shape of `alpha_synapses`
-finite = st.floats(-1e3, 1e3, allow_nan=False, width=32)
-vec_out = st.lists(finite, min_size=N_OUT, max_size=N_OUT).map(
-    lambda v: jnp.asarray(v, jnp.float32)
-)
-
-
-@given(alpha_synapses(), vec_out)
-def test_rest_is_a_fixed_point_without_input(synapse, v):
-    new = synapse.step(synapse.init_state(), Inputs(jnp.zeros(N_IN), v), None, 1.0)
-    np.testing.assert_array_equal(new.h_syn, 0.0)
-    np.testing.assert_array_equal(new.g_syn, 0.0)
-    np.testing.assert_array_equal(np.abs(new.i_syn), 0.0)
-
-
-_SPIKES = (np.arange(40)[:, None] % np.array([2, 3, 5, 7]) == 0).astype(np.float32)
-_V = jnp.broadcast_to(jnp.linspace(-70.0, -40.0, N_OUT), (40, N_OUT))
-
-
-@jax.jit
-def _loss(tau, a):
-    w = jax.random.uniform(jax.random.PRNGKey(0), (N_IN, N_OUT))
-    d = jax.random.normal(jax.random.PRNGKey(1), (N_IN, N_OUT))
-    synapse = AlphaSynapse((N_IN, N_OUT), tau, 0.3, 0.0, w + a * d, decay="exponential")
-    _, states = contract.run_steps(synapse, synapse.init_state(), Inputs(_SPIKES, _V), None, 0.5)
-    return jnp.sum(states.outputs) / 100.0
-
-
-@given(st.floats(1.0, 30.0))
-def test_gradient_wrt_tau_matches_finite_difference(tau):
-    contract.assert_grad_matches_finite_difference(lambda t: _loss(t, 0.0), tau)
-
-
-@given(st.floats(-1.0, 1.0))
-def test_gradient_wrt_weights_matches_finite_difference(a):
-    contract.assert_grad_matches_finite_difference(lambda b: _loss(5.0, b), a)
-
-
-# ---------------------------------------------------------------- bad input
-
-SHAPE = (N_IN, N_OUT)
-GOOD = {"shape": SHAPE, "tau_decay": 5.0, "g_syn_bar": 0.5, "syn_rest": 0.0}
-
-
-@pytest.mark.parametrize(
-    ("field", "value", "expected"),
-    [
-        ("inputs", jnp.ones(N_OUT), (N_IN,)),
-        ("v", jnp.ones(N_IN), (N_OUT,)),
-    ],
-)
-def test_wrong_input_shape_raises_at_trace_time(field, value, expected):
-    """Shapes of another size (a leading batch axis: tests/test_contract.py)."""
-    synapse = AlphaSynapse(**GOOD)
-    good = {"inputs": jnp.ones(N_IN), "v": jnp.ones(N_OUT)}
-    good[field] = value
-    pattern = re.escape(f"AlphaSynapse.step: input `{field}` must have shape {expected}, got")
-    with pytest.raises(ValueError, match=pattern):
-        jax.jit(lambda s: synapse.step(s, Inputs(**good), None, 1.0))(synapse.init_state())
-
-
-def test_missing_voltage_raises_when_a_reversal_potential_is_set():
-    synapse = AlphaSynapse(**GOOD)
-    with pytest.raises(ValueError, match=r"AlphaSynapse.step: input `v`"):
-        synapse.step(synapse.init_state(), Inputs(jnp.ones(N_IN)), None, 1.0)

@@ -1,16 +1,13 @@
-"""ExponentialSynapse: golden parity with ngclearn, the closed-form decay, gradients, bad input
-(the contract itself: tests/test_contract.py, entry in tests/components/synapses.py)."""
-
-import re
+"""ExponentialSynapse: golden parity with ngclearn, the closed-form decay, the driving force,
+pruning, the weight gradient, its arguments. What it shares with the other conductance
+synapses (rest, gradients, bad input): tests/synapses/test_conductance_synapses.py; the
+contract itself: tests/test_contract.py, entry in tests/components/synapses.py."""
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from components.synapses import exponential_synapses
-from hypothesis import given
-from hypothesis import strategies as st
 from support import contract
 from support.golden import constructor_kwargs, golden_names, load_golden
 
@@ -85,45 +82,13 @@ def test_p_conn_prunes_the_default_weights():
     np.testing.assert_array_equal(synapse.mask, (~pruned).astype(np.float32))
 
 
-# ---------------------------------------------------------------- rest, gradients
+# ---------------------------------------------------------------- gradients, arguments
+# (rest, gradients against finite differences, bad input: tests/synapses/
+# test_conductance_synapses.py)
 
-N_IN, N_OUT = 4, 3  # the shape of `exponential_synapses`
-finite = st.floats(-1e3, 1e3, allow_nan=False, width=32)
-vec_out = st.lists(finite, min_size=N_OUT, max_size=N_OUT).map(
-    lambda v: jnp.asarray(v, jnp.float32)
-)
-
-
-@given(exponential_synapses(), vec_out)
-def test_rest_is_a_fixed_point_without_input(synapse, v):
-    rest = synapse.init_state()
-    new = synapse.step(rest, Inputs(jnp.zeros(N_IN), v), None, 1.0)
-    np.testing.assert_array_equal(new.g_syn, 0.0)
-    np.testing.assert_array_equal(np.abs(new.i_syn), 0.0)
-
-
+N_IN, N_OUT = 4, 3
 _SPIKES = (np.arange(40)[:, None] % np.array([2, 3, 5, 7]) == 0).astype(np.float32)
 _V = jnp.linspace(-70.0, -40.0, N_OUT)
-
-
-@jax.jit
-def _loss(tau, a):
-    w = jax.random.uniform(jax.random.PRNGKey(0), (N_IN, N_OUT))
-    d = jax.random.normal(jax.random.PRNGKey(1), (N_IN, N_OUT))
-    synapse = ExponentialSynapse((N_IN, N_OUT), tau, 0.3, 0.0, w + a * d)
-    inputs = Inputs(_SPIKES, jnp.broadcast_to(_V, (40, N_OUT)))
-    _, states = contract.run_steps(synapse, synapse.init_state(), inputs, None, 0.5)
-    return jnp.sum(states.outputs) / 100.0
-
-
-@given(st.floats(1.0, 30.0))
-def test_gradient_wrt_tau_matches_finite_difference(tau):
-    contract.assert_grad_matches_finite_difference(lambda t: _loss(t, 0.0), tau)
-
-
-@given(st.floats(-1.0, 1.0))
-def test_gradient_wrt_weights_matches_finite_difference(a):
-    contract.assert_grad_matches_finite_difference(lambda b: _loss(5.0, b), a)
 
 
 def test_gradient_wrt_weight_matrix_is_finite():
@@ -137,10 +102,7 @@ def test_gradient_wrt_weight_matrix_is_finite():
     assert np.all(np.isfinite(grad)) and np.all(grad != 0)
 
 
-# ---------------------------------------------------------------- bad input
-
-SHAPE = (N_IN, N_OUT)
-GOOD = {"shape": SHAPE, "tau_decay": 5.0, "g_syn_bar": 0.5, "syn_rest": 0.0}
+GOOD = {"shape": (N_IN, N_OUT), "tau_decay": 5.0, "g_syn_bar": 0.5, "syn_rest": 0.0}
 
 
 def test_resist_scale_is_a_deprecated_alias():
@@ -149,27 +111,8 @@ def test_resist_scale_is_a_deprecated_alias():
     np.testing.assert_array_equal(synapse.g_conduct_factor, 2.0)
 
 
-@pytest.mark.parametrize(
-    ("field", "value", "expected"),
-    [
-        ("inputs", jnp.ones(N_OUT), (N_IN,)),
-        ("v", jnp.ones(N_IN), (N_OUT,)),
-    ],
-)
-def test_wrong_input_shape_raises_at_trace_time(field, value, expected):
-    """Shapes of another size (a leading batch axis: tests/test_contract.py)."""
-    synapse = ExponentialSynapse(**GOOD)
-    good = {"inputs": jnp.ones(N_IN), "v": jnp.ones(N_OUT)}
-    good[field] = value
-    pattern = re.escape(f"ExponentialSynapse.step: input `{field}` must have shape {expected}, got")
-    with pytest.raises(ValueError, match=pattern):
-        jax.jit(lambda s: synapse.step(s, Inputs(**good), None, 1.0))(synapse.init_state())
-
-
-def test_missing_voltage_raises_when_a_reversal_potential_is_set():
-    synapse = ExponentialSynapse(**GOOD)
-    with pytest.raises(ValueError, match=r"ExponentialSynapse.step: input `v`"):
-        synapse.step(synapse.init_state(), Inputs(jnp.ones(N_IN)), None, 1.0)
+def test_without_a_reversal_potential_the_current_is_minus_g():
+    """syn_rest=None: no voltage is needed, i = −g."""
     without = ExponentialSynapse(**{**GOOD, "syn_rest": None})
     new = without.step(without.init_state(), Inputs(jnp.ones(N_IN)), None, 1.0)
     np.testing.assert_allclose(new.i_syn, -new.g_syn)
