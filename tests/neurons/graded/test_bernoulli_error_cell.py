@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from jax.scipy.stats import bernoulli
 from support import contract
 from support.golden import constructor_kwargs, golden_names, load_golden
+from support.replay import golden_inputs, scan_batch
 
 from dynax.neurons.graded.bernoulli_error_cell import BernoulliErrorCell
 
@@ -23,22 +24,6 @@ def _cell_from_golden(golden):
     return BernoulliErrorCell(**constructor_kwargs(golden, {"batch_size": None}))
 
 
-def _run(cell, inputs):
-    """Runs the batch (vmap) over the time axis (scan) of `inputs` (arrays (T, batch, n))."""
-    batch = next(iter(inputs.values())).shape[1]
-    state = jax.vmap(lambda _: cell.init_state())(jnp.arange(batch))
-    step = jax.vmap(lambda s, i: cell.step(s, i, None, 1.0))
-    _, states = jax.lax.scan(lambda s, i: (step(s, i),) * 2, state, cell.Inputs(**inputs))
-    return jax.tree.map(np.asarray, states)
-
-
-def _inputs(golden, *, with_mask=True):
-    inputs = {k: jnp.asarray(v) for k, v in golden.inputs.items()}
-    if not with_mask:
-        inputs.pop("mask", None)
-    return inputs
-
-
 def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x.astype(np.float64)))
 
@@ -47,7 +32,7 @@ def _sigmoid(x):
 def test_matches_reference(name):
     golden = load_golden(name)
     cell = _cell_from_golden(golden)
-    states = _run(cell, _inputs(golden))
+    states = scan_batch(cell, golden_inputs(golden))
     np.testing.assert_allclose(states.dtarget, golden.traj["dtarget"], **TOL)
     if cell.input_logits:
         np.testing.assert_allclose(states.dp, golden.traj["dp"], **TOL)
@@ -59,7 +44,7 @@ def test_matches_reference(name):
         assert np.abs(states.dp - golden.traj["dp"]).max() > 1.0
     # The reference's L ignores the mask and sums over the batch; dynax's L is per sample and
     # counts only observed units, so the comparison is with no mask (all observed).
-    unmasked = _run(cell, _inputs(golden, with_mask=False))
+    unmasked = scan_batch(cell, golden_inputs(golden, with_mask=False))
     np.testing.assert_allclose(unmasked.L.sum(axis=1), golden.traj["L"], **TOL)
 
 
@@ -71,7 +56,7 @@ def test_outputs_match_the_bernoulli_log_probability_on_golden_inputs(name):
     clip acts, as in the reference) and x − q for logits."""
     golden = load_golden(name)
     cell = _cell_from_golden(golden)
-    states = _run(cell, _inputs(golden))
+    states = scan_batch(cell, golden_inputs(golden))
     p, x = golden.inputs["p"].astype(np.float64), golden.inputs["target"].astype(np.float64)
     ones = np.ones_like(p)
     mod, mask = golden.inputs.get("modulator", ones), golden.inputs.get("mask", ones)
@@ -209,24 +194,7 @@ def test_gradient_wrt_p_matches_finite_difference(value, input_logits):
     contract.assert_grad_matches_finite_difference(loss, value)
 
 
-# ---------------------------------------------------------------- bad input
-
-
-@pytest.mark.parametrize("field", ["modulator", "mask"])
-def test_wrong_optional_input_shape_raises_at_trace_time(field):
-    """The optional inputs (`tests/test_contract.py` checks those of the registry's example,
-    `p` and `target`)."""
-    cell = BernoulliErrorCell(3)
-    good = {name: jnp.full(3, 0.5) for name in ["p", "target", "modulator", "mask"]}
-    good[field] = jnp.ones((2, 3))
-    with pytest.raises(
-        ValueError,
-        match=rf"BernoulliErrorCell.step: input `{field}` must have shape \(3,\), "
-        r"got shape \(2, 3\)",
-    ):
-        jax.jit(lambda s: cell.step(s, BernoulliErrorCell.Inputs(**good), None, 1.0))(
-            cell.init_state()
-        )
+# ---------------------------------------------------------------- out-of-range input
 
 
 def test_the_clip_loses_nothing_to_cancellation():

@@ -12,52 +12,31 @@ from hypothesis import strategies as st
 from jax.scipy.stats import norm
 from support import contract
 from support.golden import constructor_kwargs, golden_names, load_golden
+from support.replay import golden_inputs, scan_batch, unit_param
 
 from dynax.neurons.graded.gaussian_error_cell import GaussianErrorCell
 
 TOL = {"rtol": 1e-5, "atol": 1e-6}
 
 
-def _unit_param(value):
-    """The reference stores Σ as a (1, 1) or (1, n) array: dynax takes a scalar or (n,)."""
-    array = np.asarray(value, np.float32)
-    return array.reshape(()) if array.size == 1 else array.reshape(-1)
-
-
 def _cell_from_golden(golden):
     kwargs = constructor_kwargs(golden, {"batch_size": None})
     if "sigma" in kwargs:
-        kwargs["sigma"] = _unit_param(kwargs["sigma"])
+        kwargs["sigma"] = unit_param(kwargs["sigma"])
     return GaussianErrorCell(**kwargs)
-
-
-def _run(cell, inputs):
-    """Runs the batch (vmap) over the time axis (scan) of `inputs` (arrays (T, batch, n))."""
-    batch = next(iter(inputs.values())).shape[1]
-    state = jax.vmap(lambda _: cell.init_state())(jnp.arange(batch))
-    step = jax.vmap(lambda s, i: cell.step(s, i, None, 1.0))
-    _, states = jax.lax.scan(lambda s, i: (step(s, i),) * 2, state, cell.Inputs(**inputs))
-    return jax.tree.map(np.asarray, states)
-
-
-def _inputs(golden, *, with_mask=True):
-    inputs = {k: jnp.asarray(v) for k, v in golden.inputs.items()}
-    if not with_mask:
-        inputs.pop("mask", None)
-    return inputs
 
 
 @pytest.mark.parametrize("name", golden_names("GaussianErrorCell"))
 def test_matches_reference(name):
     golden = load_golden(name)
     cell = _cell_from_golden(golden)
-    states = _run(cell, _inputs(golden))
+    states = scan_batch(cell, golden_inputs(golden))
     np.testing.assert_allclose(states.dmu, golden.traj["dmu"], **TOL)
     np.testing.assert_allclose(states.dtarget, golden.traj["dtarget"], **TOL)
     if golden.traj["L"].ndim == 1:
         # The reference's L ignores the mask and sums over the batch; dynax's L is per sample
         # and counts only observed units, so the comparison is with no mask (all observed).
-        unmasked = _run(cell, _inputs(golden, with_mask=False))
+        unmasked = scan_batch(cell, golden_inputs(golden, with_mask=False))
         np.testing.assert_allclose(unmasked.L.sum(axis=1), golden.traj["L"], **TOL)
     else:
         # Defect 5: a vector Σ makes the reference's L a vector (test_reference_vector_L).
@@ -73,7 +52,7 @@ def test_reference_dsigma_is_ones_dynax_gives_the_derivative(name):
     golden = load_golden(name)
     np.testing.assert_array_equal(golden.traj["dSigma"], 1.0)
     cell = _cell_from_golden(golden)
-    states = _run(cell, _inputs(golden))
+    states = scan_batch(cell, golden_inputs(golden))
     ones = np.ones_like(golden.inputs["mu"])
     mod = golden.inputs.get("modulator", ones)
     mask = golden.inputs.get("mask", ones)
@@ -98,7 +77,7 @@ def test_reference_L_ignores_the_mask():
     mask = golden.inputs["mask"]
     assert (mask == 0).any()
     np.testing.assert_allclose(golden.traj["L"], -0.5 * e2.sum(axis=(1, 2)) / sigma, rtol=1e-5)
-    states = _run(_cell_from_golden(golden), _inputs(golden))
+    states = scan_batch(_cell_from_golden(golden), golden_inputs(golden))
     np.testing.assert_allclose(states.L, -0.5 * (mask * e2).sum(axis=2) / sigma, **TOL)
     assert np.abs(states.L.sum(axis=1) - golden.traj["L"]).max() > 1e-2
 
@@ -108,11 +87,11 @@ def test_reference_vector_L():
     entry j is the loss under the *shared* variance Σ_j (dynax's scalar-Σ cell reproduces it).
     dynax's per-unit L is a scalar per sample, `−½ Σ_i e_i² / Σ_i`, recomputed here."""
     golden = load_golden("GaussianErrorCell_sigma_vector")
-    sigmas = _unit_param(golden.params["sigma"])
+    sigmas = unit_param(golden.params["sigma"])
     for j, sigma_j in enumerate(sigmas):
-        shared = _run(GaussianErrorCell(5, sigma_j), _inputs(golden))
+        shared = scan_batch(GaussianErrorCell(5, sigma_j), golden_inputs(golden))
         np.testing.assert_allclose(shared.L.sum(axis=1), golden.traj["L"][:, j], **TOL)
-    states = _run(_cell_from_golden(golden), _inputs(golden))
+    states = scan_batch(_cell_from_golden(golden), golden_inputs(golden))
     assert states.L.shape == (golden.num_steps, golden.batch_size)
     e2 = (golden.inputs["target"] - golden.inputs["mu"]) ** 2
     np.testing.assert_allclose(states.L, -0.5 * (e2 / sigmas).sum(axis=2), **TOL)
@@ -235,23 +214,3 @@ def test_filter_grad_reaches_sigma():
     x = GaussianErrorCell.Inputs(jnp.zeros(N), jnp.arange(N, dtype=jnp.float32))
     grads = eqx.filter_grad(lambda c: c.step(_rest(), x, None, 1.0).L)(cell)
     np.testing.assert_allclose(grads.sigma, 0.5 * np.arange(N) ** 2)
-
-
-# ---------------------------------------------------------------- bad input
-
-
-@pytest.mark.parametrize("field", ["modulator", "mask"])
-def test_wrong_optional_input_shape_raises_at_trace_time(field):
-    """The optional inputs (`tests/test_contract.py` checks those of the registry's example,
-    `mu` and `target`)."""
-    cell = GaussianErrorCell(3)
-    good = {name: jnp.ones(3) for name in ["mu", "target", "modulator", "mask"]}
-    good[field] = jnp.ones((2, 3))
-    with pytest.raises(
-        ValueError,
-        match=rf"GaussianErrorCell.step: input `{field}` must have shape \(3,\), "
-        r"got shape \(2, 3\)",
-    ):
-        jax.jit(lambda s: cell.step(s, GaussianErrorCell.Inputs(**good), None, 1.0))(
-            cell.init_state()
-        )

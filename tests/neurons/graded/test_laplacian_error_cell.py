@@ -12,37 +12,18 @@ from hypothesis import strategies as st
 from jax.scipy.stats import laplace
 from support import contract
 from support.golden import constructor_kwargs, golden_names, load_golden
+from support.replay import golden_inputs, scan_batch, unit_param
 
 from dynax.neurons.graded.laplacian_error_cell import LaplacianErrorCell
 
 TOL = {"rtol": 1e-5, "atol": 1e-6}
 
 
-def _unit_param(value):
-    """The reference stores the scale as a (1, 1) or (1, n) array: dynax takes a scalar or
-    (n,)."""
-    array = np.asarray(value, np.float32)
-    return array.reshape(()) if array.size == 1 else array.reshape(-1)
-
-
 def _cell_from_golden(golden):
     kwargs = constructor_kwargs(golden, {"batch_size": None})
     if "scale" in kwargs:
-        kwargs["scale"] = _unit_param(kwargs["scale"])
+        kwargs["scale"] = unit_param(kwargs["scale"])
     return LaplacianErrorCell(**kwargs)
-
-
-def _run(cell, inputs):
-    """Runs the batch (vmap) over the time axis (scan) of `inputs` (arrays (T, batch, n))."""
-    batch = next(iter(inputs.values())).shape[1]
-    state = jax.vmap(lambda _: cell.init_state())(jnp.arange(batch))
-    step = jax.vmap(lambda s, i: cell.step(s, i, None, 1.0))
-    _, states = jax.lax.scan(lambda s, i: (step(s, i),) * 2, state, cell.Inputs(**inputs))
-    return jax.tree.map(np.asarray, states)
-
-
-def _inputs(golden):
-    return {k: jnp.asarray(v) for k, v in golden.inputs.items()}
 
 
 def _weights(golden):
@@ -55,7 +36,7 @@ def test_matches_reference(name):
     golden = load_golden(name)
     e = golden.inputs["target"] - golden.inputs["shift"]
     assert (e == 0).any()  # the files exercise ties: sign(0) = 0 in both
-    states = _run(_cell_from_golden(golden), _inputs(golden))
+    states = scan_batch(_cell_from_golden(golden), golden_inputs(golden))
     np.testing.assert_allclose(states.dshift, golden.traj["dshift"], **TOL)
     np.testing.assert_allclose(states.dtarget, golden.traj["dtarget"], **TOL)
 
@@ -66,12 +47,12 @@ def test_reference_L_counts_mismatches_dynax_gives_the_L1_loss(name):
     over batch and units with no mask; dynax's L is −Σ mask·|target − shift|/scale per sample.
     Both are recomputed here from the recorded inputs."""
     golden = load_golden(name)
-    scale = _unit_param(golden.params.get("scale", 1.0))
+    scale = unit_param(golden.params.get("scale", 1.0))
     e = golden.inputs["target"] - golden.inputs["shift"]
     _, mask = _weights(golden)
     mismatches = (e != 0) / scale
     np.testing.assert_allclose(golden.traj["L"], -mismatches.sum(axis=(1, 2)), **TOL)
-    states = _run(_cell_from_golden(golden), _inputs(golden))
+    states = scan_batch(_cell_from_golden(golden), golden_inputs(golden))
     np.testing.assert_allclose(states.L, -(mask * np.abs(e) / scale).sum(axis=2), **TOL)
     assert np.abs(states.L.sum(axis=1) - golden.traj["L"]).max() > 1.0
 
@@ -85,7 +66,7 @@ def test_reference_dscale_is_ones_dynax_gives_the_derivative(name):
     golden = load_golden(name)
     np.testing.assert_array_equal(golden.traj["dScale"], 1.0)
     cell = _cell_from_golden(golden)
-    states = _run(cell, _inputs(golden))
+    states = scan_batch(cell, golden_inputs(golden))
     modulator, mask = _weights(golden)
 
     def logdensity(scale, shift, target, weight):
@@ -206,23 +187,3 @@ def test_per_unit_scale_is_heterogeneous():
     np.testing.assert_allclose(out.dshift, [2.0, -1.0, 0.5, 0.0])
     np.testing.assert_allclose(out.L, -(6.0 + 3.0 + 1.5), rtol=1e-6)
     assert out.dScale.shape == (N,)
-
-
-# ---------------------------------------------------------------- bad input
-
-
-@pytest.mark.parametrize("field", ["modulator", "mask"])
-def test_wrong_optional_input_shape_raises_at_trace_time(field):
-    """The optional inputs (`tests/test_contract.py` checks those of the registry's example,
-    `shift` and `target`)."""
-    cell = LaplacianErrorCell(3)
-    good = {name: jnp.ones(3) for name in ["shift", "target", "modulator", "mask"]}
-    good[field] = jnp.ones((2, 3))
-    with pytest.raises(
-        ValueError,
-        match=rf"LaplacianErrorCell.step: input `{field}` must have shape \(3,\), "
-        r"got shape \(2, 3\)",
-    ):
-        jax.jit(lambda s: cell.step(s, LaplacianErrorCell.Inputs(**good), None, 1.0))(
-            cell.init_state()
-        )
