@@ -3,14 +3,13 @@ exact O(dt²) difference from the reference's split midpoint), the exponential g
 reset rule, gradients, per-unit parameters. The properties of the contract and bad input
 are checked by `tests/test_contract.py` (entry in `tests/components/spiking.py`)."""
 
-import contextlib
 import functools
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from support import contract
+from support import contract, spiking
 from support.golden import constructor_kwargs, golden_names, load_golden
 
 from dynax.integrate import get_integrator
@@ -20,13 +19,12 @@ from dynax.surrogate import Triangular
 RUN = jax.jit(contract.run_steps)  # one compilation per cell structure, not per value
 
 RENAMES = {"batch_size": None, "key_seed": None}
-# ngclearn's AdExCell runs RK2 for "midpoint"/"rk2" and Euler for every other name.
-REFERENCE_RAN = {"midpoint": "midpoint", "rk2": "midpoint"}
 
 
 def _kwargs(golden):
     kwargs = constructor_kwargs(golden, RENAMES)
-    kwargs["integration_type"] = REFERENCE_RAN.get(kwargs.get("integration_type"), "euler")
+    # ngclearn's AdExCell runs RK2 for "midpoint"/"rk2" and Euler for every other name.
+    kwargs["integration_type"] = spiking.reference_integrator(golden)
     return kwargs
 
 
@@ -66,32 +64,11 @@ def _split_midpoint(p, v, w, j, dt, dtype=np.float64):
     return v_new.astype(dtype), (w_new + p["b"] * s).astype(dtype), s
 
 
-def _free_run(cell, golden):
-    step = jax.jit(jax.vmap(lambda s, j: cell.step(s, AdExCell.Inputs(j), None, golden.dt)))
-    state = jax.vmap(lambda _: cell.init_state())(jnp.arange(golden.batch_size))
-    out = []
-    for k in range(golden.num_steps):
-        state = step(state, golden.inputs["j"][k])
-        out.append(state)
-    return jax.tree.map(lambda *xs: np.stack(xs), *out)
-
-
 def _resynced(cell, golden):
-    """Each step taken from the reference's recorded state (and clock t = (k−1)·dt)."""
-    step = jax.jit(jax.vmap(lambda s, j: cell.step(s, AdExCell.Inputs(j), None, golden.dt)))
-    before = {c: np.concatenate([golden.init[c][None], golden.traj[c][:-1]]) for c in "vw"}
-    out = []
-    for k in range(golden.num_steps):
-        t = np.float32(0.0) if k == 0 else golden.t[k - 1]
-        state = AdExCell.State(
-            v=before["v"][k],
-            w=before["w"][k],
-            s=golden.init["s"] if k == 0 else golden.traj["s"][k - 1],
-            tols=golden.init["tols"] if k == 0 else golden.traj["tols"][k - 1],
-            t=jnp.full((golden.batch_size,), t),
-        )
-        out.append(step(state, golden.inputs["j"][k]))
-    return jax.tree.map(lambda *xs: np.stack(xs), *out), before
+    """Each step taken from the reference's recorded state (and clock); also returns the
+    recorded v and w before each step."""
+    states = spiking.resynced_states(golden, AdExCell.State, ("v", "w", "s", "tols"))
+    return spiking.resynced_steps(cell, golden, states), {"v": states.v, "w": states.w}
 
 
 def _scheme_difference(cell, golden, before):
@@ -183,7 +160,7 @@ def test_free_run_matches_reference(name):
     a·dt/τ_w), measured ≤ 1.003× that sum on the recorded file."""
     golden = load_golden(name)
     cell = AdExCell(**_kwargs(golden))
-    states = _free_run(cell, golden)
+    states = spiking.free_run(cell, golden)
     np.testing.assert_array_equal(states.s, golden.traj["s"])
     np.testing.assert_allclose(states.tols, golden.traj["tols"], rtol=1e-5, atol=0)
     if cell.integration_type == get_integrator("euler"):
@@ -193,7 +170,7 @@ def test_free_run_matches_reference(name):
             ulp = np.spacing(np.abs(reference).astype(np.float32))
             assert (np.abs(getattr(states, field) - reference) <= 1.01 * bound + ulp).all()
     else:
-        before = {c: np.concatenate([golden.init[c][None], golden.traj[c][:-1]]) for c in "vw"}
+        before = {c: spiking.before(golden, c) for c in "vw"}
         _, dw, _ = _scheme_difference(cell, golden, before)
         bound = np.cumsum(np.abs(dw), axis=0)
         assert (np.abs(states.w - golden.traj["w"]) <= 1.1 * bound + 1e-5).all()
@@ -202,26 +179,13 @@ def test_free_run_matches_reference(name):
 @pytest.mark.parametrize("name", golden_names("AdExCell"))
 def test_init_state_is_the_reference_reset(name):
     golden = load_golden(name)
-    rest = AdExCell(**_kwargs(golden)).init_state()
-    for field in ("v", "w", "s", "tols"):
-        np.testing.assert_array_equal(
-            np.broadcast_to(getattr(rest, field), (3, 5)), golden.init[field]
-        )
+    assert golden.init["v"].shape == (3, 5)
+    spiking.assert_init_state_is_the_reset(
+        AdExCell(**_kwargs(golden)), golden, ("v", "w", "s", "tols")
+    )
 
 
 # ---------------------------------------------------------------- numerics
-
-
-@contextlib.contextmanager
-def x64():
-    if hasattr(jax, "enable_x64"):
-        with jax.enable_x64(True):
-            yield
-    else:  # pragma: no cover
-        from jax.experimental import enable_x64
-
-        with enable_x64():
-            yield
 
 
 CUSTOM = dict(tau_m=12.0, resist_m=1.5, tau_w=100.0, v_sharpness=2.5, intrinsic_mem_thr=-52.0)
@@ -252,7 +216,7 @@ def test_convergence_orders_on_a_subthreshold_interval():
     term δ of the scheme-difference test)."""
     t_end, j = 8.0, np.array([2.0, 6.0, 10.0])
     dts = [0.4, 0.2, 0.1, 0.05]
-    with x64():
+    with jax.enable_x64(True):
         errors = {"euler": [], "midpoint": [], "split": []}
         for integrator in ("euler", "midpoint"):
             cell = AdExCell(3, **CUSTOM, integration_type=integrator)
@@ -371,17 +335,7 @@ def _spike_count(tau_m, scale, integrator="euler"):
 
 @pytest.mark.parametrize("integrator", ["euler", "midpoint"])
 def test_surrogate_gradients_through_100_steps(integrator):
-    """d(spike count)/dτ_m and d(spike count)/d(input scale) are finite and non-zero (the
-    spikes' surrogate), in reverse mode and in forward mode (jax.jvp)."""
-    count = _spike_count(12.0, 1.0, integrator)
-    assert count > 0
-    grads = jax.grad(_spike_count, argnums=(0, 1))(12.0, 1.0, integrator)
-    for g in grads:
-        assert np.isfinite(g) and g != 0.0
-    assert grads[0] < 0 < grads[1]  # slower membrane, fewer spikes; more drive, more
-    primal, tangent = jax.jvp(lambda s: _spike_count(12.0, s, integrator), (1.0,), (1.0,))
-    assert primal == count
-    np.testing.assert_allclose(tangent, grads[1], rtol=1e-4)
+    spiking.assert_spike_count_gradients(_spike_count, 12.0, integrator)
 
 
 def test_gradient_wrt_tau_matches_finite_difference():

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from support import contract
+from support import contract, spiking
 from support.golden import constructor_kwargs, golden_names, load_golden
+from support.registry import vector
 
 from dynax.integrate import get_integrator
 from dynax.neurons.spiking.fitzhugh_nagumo_cell import FitzhughNagumoCell
@@ -26,39 +27,16 @@ def _cell(golden, **overrides):
 
 def _reference_integrator(golden):
     """ngclearn's FitzhughNagumoCell honours "midpoint"/"rk2"; every other name runs Euler."""
-    label = golden.params.get("integration_type", "euler")
-    return "midpoint" if label in ("midpoint", "rk2") else "euler"
-
-
-def _before(golden, field):
-    """The recorded value of `field` before each step, shape (T, B, N)."""
-    return np.concatenate([golden.init[field][None], golden.traj[field][:-1]])
+    return spiking.reference_integrator(golden)
 
 
 def _recorded_states(golden):
-    t_before = np.concatenate([[0.0], golden.t[:-1]]).astype(np.float32)
-    fields = {f: _before(golden, f) for f in ("v", "w", "s", "tols")}
-    return Cell.State(**fields, t=np.broadcast_to(t_before[:, None], fields["v"].shape[:2]))
-
-
-def _stepper(cell, golden):
-    return jax.jit(jax.vmap(jax.vmap(lambda s, j: cell.step(s, Cell.Inputs(j), None, golden.dt))))
-
-
-def _free_run(cell, golden):
-    def run(j):
-        return contract.run_steps(cell, cell.init_state(), Cell.Inputs(j), None, golden.dt)[1]
-
-    return jax.jit(jax.vmap(run, in_axes=1, out_axes=1))(jnp.asarray(golden.inputs["j"]))
+    return spiking.resynced_states(golden, Cell.State, ("v", "w", "s", "tols"))
 
 
 def _check_against_golden(states, golden, atol):
-    np.testing.assert_array_equal(states.s, golden.traj["s"])
-    for field in ("v", "w"):
-        np.testing.assert_allclose(
-            getattr(states, field), golden.traj[field], rtol=1e-5, atol=atol, err_msg=field
-        )
-    np.testing.assert_allclose(states.tols, golden.traj["tols"], rtol=1e-5, atol=1e-6)
+    spiking.assert_recorded(states, golden, equal=("s",), close=("v", "w"), atol=atol)
+    spiking.assert_recorded(states, golden, close=("tols",), atol=1e-6)
     np.testing.assert_allclose(states.t, golden.t[:, None] + 0 * states.t, rtol=1e-5)
 
 
@@ -78,10 +56,9 @@ def test_matches_reference(name):
     cell = _cell(golden)
     np.testing.assert_array_equal(cell.init_state().v, golden.init["v"][0])
     np.testing.assert_array_equal(cell.init_state().w, golden.init["w"][0])
-    _check_against_golden(
-        _stepper(cell, golden)(_recorded_states(golden), golden.inputs["j"]), golden, 1e-6
-    )
-    _check_against_golden(_free_run(cell, golden), golden, 1e-5)
+    resynced = spiking.resynced_steps(cell, golden, _recorded_states(golden))
+    _check_against_golden(resynced, golden, 1e-6)
+    _check_against_golden(spiking.free_run(cell, golden), golden, 1e-5)
     assert golden.traj["s"].any() and not golden.traj["s"].all()
 
 
@@ -115,23 +92,12 @@ def test_reference_midpoint_is_the_split_scheme(name):
     np.testing.assert_allclose(v, golden.traj["v"], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(w, golden.traj["w"], rtol=1e-5, atol=1e-6)
     # dynax from the same states: the same spikes almost everywhere, values within O(dt²).
-    ours = _stepper(cell, golden)(states, golden.inputs["j"])
+    ours = spiking.resynced_steps(cell, golden, states)
     assert np.mean(np.asarray(ours.s) == golden.traj["s"]) > 0.99
     quiet = (np.asarray(ours.s) == 0) & (golden.traj["s"] == 0)
     np.testing.assert_allclose(
         np.asarray(ours.v)[quiet], golden.traj["v"][quiet], atol=5 * golden.dt**2
     )
-
-
-def _observed_order(step_fn, y0, horizon, dts, exact):
-    """log2 of the error ratio when dt halves, at the end of a run of length `horizon`."""
-    errors = []
-    for dt in dts:
-        y = y0
-        for _ in range(round(horizon / dt)):
-            y = step_fn(y, dt)
-        errors.append(max(float(jnp.max(jnp.abs(a - b))) for a, b in zip(y, exact, strict=True)))
-    return np.log2(np.asarray(errors[:-1]) / np.asarray(errors[1:]))
 
 
 def test_midpoint_is_second_order_where_the_references_split_is_first_order():
@@ -141,26 +107,21 @@ def test_midpoint_is_second_order_where_the_references_split_is_first_order():
         y0 = (jnp.array([-1.5, 0.5]), jnp.array([0.2, -0.3]))
         j = jnp.array([0.3, 0.8])
 
-        def stepper(name, split=False):
+        def stepper(name):
             cell = Cell(2, **params, integration_type=name)
-            rest = cell.init_state()
+            return spiking.compartment_stepper(cell, Cell.Inputs(j), ("v", "w"))
 
-            def step(y, dt):
-                state = rest.replace(v=y[0], w=y[1])
-                if split:
-                    return _reference_step(cell, state, j, dt, name)[:2]
-                new = cell.step(state, Cell.Inputs(j), None, dt)
-                return new.v, new.w
+        reference_cell = Cell(2, **params, integration_type="midpoint")
+        rest = reference_cell.init_state()
 
-            return jax.jit(step)
+        def split(y, dt):
+            state = rest.replace(v=y[0], w=y[1])
+            return _reference_step(reference_cell, state, j, dt, "midpoint")[:2]
 
-        fine = stepper("rk4")
-        exact = y0
-        for _ in range(2048):
-            exact = fine(exact, 2.0 / 2048)
+        exact = spiking.run_for(stepper("rk4"), y0, 2.0, 2.0 / 2048)
         dts = [0.1, 0.05, 0.025]
-        ours = _observed_order(stepper("midpoint"), y0, 2.0, dts, exact)
-        theirs = _observed_order(stepper("midpoint", split=True), y0, 2.0, dts, exact)
+        ours = spiking.observed_orders(stepper("midpoint"), y0, 2.0, dts, exact)
+        theirs = spiking.observed_orders(jax.jit(split), y0, 2.0, dts, exact)
     np.testing.assert_allclose(ours, 2.0, atol=0.2)
     np.testing.assert_allclose(theirs, 1.0, atol=0.2)
 
@@ -169,11 +130,6 @@ def test_midpoint_is_second_order_where_the_references_split_is_first_order():
 
 N = 4  # one unit count keeps jit caches warm across examples
 INTEGRATORS = ["euler", "midpoint", "heun", "ralston", "rk4"]
-
-
-def _units(low, high):
-    element = st.floats(low, high, allow_nan=False, width=32)
-    return st.lists(element, min_size=N, max_size=N).map(lambda v: jnp.asarray(v, jnp.float32))
 
 
 @st.composite
@@ -200,7 +156,7 @@ def _state(cell, v, w):
 
 
 dts = st.floats(0.01, 0.2).map(jnp.float32)
-volts = _units(-2.5, 2.5)
+volts = vector(N, -2.5, 2.5)
 
 
 @given(cells(), dts)
@@ -283,27 +239,15 @@ def _spike_count(resist_m):
 
 
 def test_surrogate_gradient_through_100_steps_is_finite_and_nonzero():
-    """Spike counts (Euler with reset, RK4 without): the gradient w.r.t. the resistance is the
-    surrogate's, finite and non-zero; forward mode (`jax.jvp`) gives the same number."""
-    count, grad = jax.jit(jax.value_and_grad(_spike_count))(jnp.float32(1.0))
-    assert count > 0
-    assert np.isfinite(grad) and grad != 0.0
-    _, tangent = jax.jit(lambda r: jax.jvp(_spike_count, (r,), (jnp.ones_like(r),)))(
-        jnp.float32(1.0)
-    )
-    np.testing.assert_allclose(tangent, grad, rtol=1e-4)
+    """Spike counts of Euler with reset and RK4 without."""
+    spiking.assert_resistance_gradient(_spike_count)
 
 
 def test_surrogate_is_a_field():
     a, b = Cell(N), Cell(N, surrogate=FastSigmoid())
     state = _state(a, jnp.full(N, 1.0), jnp.zeros(N))
-
-    def grad(cell):
-        return jax.grad(lambda j: jnp.sum(cell.step(state, Cell.Inputs(j), None, 0.1).s))(
-            jnp.zeros(N)
-        )
-
-    assert not np.allclose(grad(a), grad(b))
+    grads = [spiking.spike_input_gradient(c, state, jnp.zeros(N), 0.1) for c in (a, b)]
+    assert not np.allclose(*grads)
 
 
 def test_euler_step_is_the_equations():

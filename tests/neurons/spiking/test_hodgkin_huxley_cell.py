@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from support import contract
+from support import contract, spiking
 from support.golden import constructor_kwargs, golden_names, load_golden
+from support.registry import vector
 
 from dynax.integrate import get_integrator
 from dynax.neurons.spiking.hodgkin_huxley_cell import HodgkinHuxleyCell, clip_gate, rates
@@ -49,44 +50,20 @@ def _naive_steady_gates(v):
 def _reference_integrator(golden):
     """ngclearn's HodgkinHuxleyCell honours euler, midpoint/rk2 and rk4; heun/ralston run
     Euler."""
-    label = golden.params.get("integration_type", "euler")
-    return {"midpoint": "midpoint", "rk2": "midpoint", "rk4": "rk4"}.get(label, "euler")
+    return spiking.reference_integrator(golden, spiking.RK2_HONOURED | {"rk4": "rk4"})
 
 
 def _cell(golden, **overrides):
     return Cell(**{**constructor_kwargs(golden, RENAMES), **overrides})
 
 
-def _before(golden, field):
-    """The recorded value of `field` before each step, shape (T, B, N)."""
-    return np.concatenate([golden.init[field][None], golden.traj[field][:-1]])
-
-
 def _recorded_states(golden):
-    t_before = np.concatenate([[0.0], golden.t[:-1]]).astype(np.float32)
-    fields = {f: _before(golden, f) for f in (*FIELDS, "s", "tols")}
-    return Cell.State(**fields, t=np.broadcast_to(t_before[:, None], fields["v"].shape[:2]))
-
-
-def _stepper(cell, golden):
-    step = jax.vmap(jax.vmap(lambda s, j: cell.step(s, Cell.Inputs(j), None, golden.dt)))
-    return jax.jit(step)
-
-
-def _free_run(cell, golden):
-    def run(j):
-        return contract.run_steps(cell, cell.init_state(), Cell.Inputs(j), None, golden.dt)[1]
-
-    return jax.jit(jax.vmap(run, in_axes=1, out_axes=1))(jnp.asarray(golden.inputs["j"]))
+    return spiking.resynced_states(golden, Cell.State, (*FIELDS, "s", "tols"))
 
 
 def _check_against_golden(states, golden, atol):
-    np.testing.assert_array_equal(states.s, golden.traj["s"])
-    for field in FIELDS:
-        np.testing.assert_allclose(
-            getattr(states, field), golden.traj[field], rtol=1e-5, atol=atol, err_msg=field
-        )
-    np.testing.assert_allclose(states.tols, golden.traj["tols"], rtol=1e-5, atol=1e-6)
+    spiking.assert_recorded(states, golden, equal=("s",), close=FIELDS, atol=atol)
+    spiking.assert_recorded(states, golden, close=("tols",), atol=1e-6)
 
 
 NAMES = golden_names("HodgkinHuxleyCell")
@@ -114,9 +91,9 @@ def test_matches_reference(name):
     is the joint Euler step, so dynax matches every recorded step, resynced and free."""
     golden = load_golden(name)
     cell = _cell(golden)
-    states = _stepper(cell, golden)(_recorded_states(golden), golden.inputs["j"])
+    states = spiking.resynced_steps(cell, golden, _recorded_states(golden))
     _check_against_golden(states, golden, 1e-6)
-    _check_against_golden(_free_run(cell, golden), golden, 1e-5)
+    _check_against_golden(spiking.free_run(cell, golden), golden, 1e-5)
     assert golden.traj["s"].any() and not golden.traj["s"].all()
 
 
@@ -164,37 +141,20 @@ def test_joint_rk_converges_at_its_order_where_the_references_is_first_order():
         j = jnp.array([10.0])
         y0 = tuple(jnp.array([float(x)]) for x in (2.0, *_naive_steady_gates(0.0)))
 
-        def stepper(name, frozen=False):
-            cell = Cell(**cell_kwargs, integration_type=name)
-            rest = cell.init_state()
+        joint = spiking.compartment_stepper(
+            Cell(**cell_kwargs, integration_type="rk4"), Cell.Inputs(j), FIELDS
+        )
+        reference_cell = Cell(**cell_kwargs, integration_type="rk4")
+        rest = reference_cell.init_state()
 
-            def step(y, dt):
-                state = rest.replace(v=y[0], n=y[1], m=y[2], h=y[3])
-                if frozen:
-                    return _reference_step(cell, state, j, dt, name)[0]
-                new = cell.step(state, Cell.Inputs(j), None, dt)
-                return new.v, new.n, new.m, new.h
+        def frozen_step(y, dt):
+            state = rest.replace(v=y[0], n=y[1], m=y[2], h=y[3])
+            return _reference_step(reference_cell, state, j, dt, "rk4")[0]
 
-            return jax.jit(step)
-
-        def run(step, dt, horizon=1.0):
-            y = y0
-            for _ in range(round(horizon / dt)):
-                y = step(y, dt)
-            return y
-
-        exact = run(stepper("rk4"), 1.0 / 4096)
+        exact = spiking.run_for(joint, y0, 1.0, 1.0 / 4096)
         assert float(exact[0][0]) > 15.0  # the run leaves rest: the upstroke of a spike
-
-        def order(step, dts):
-            errors = [
-                max(float(jnp.abs(a - b).max()) for a, b in zip(run(step, dt), exact, strict=True))
-                for dt in dts
-            ]
-            return np.log2(errors[0] / errors[1])
-
-        rk4 = order(stepper("rk4"), [0.04, 0.02])
-        frozen = order(stepper("rk4", frozen=True), [0.01, 0.005])
+        rk4 = spiking.observed_orders(joint, y0, 1.0, [0.04, 0.02], exact)
+        frozen = spiking.observed_orders(jax.jit(frozen_step), y0, 1.0, [0.01, 0.005], exact)
     np.testing.assert_allclose(rk4, 4.0, atol=0.4)
     np.testing.assert_allclose(frozen, 1.0, atol=0.25)
 
@@ -308,11 +268,6 @@ N = 4  # one unit count keeps jit caches warm across examples
 INTEGRATORS = ["euler", "midpoint", "rk4"]
 
 
-def _units(low, high):
-    element = st.floats(low, high, allow_nan=False, width=32)
-    return st.lists(element, min_size=N, max_size=N).map(lambda v: jnp.asarray(v, jnp.float32))
-
-
 @st.composite
 def cells(draw):
     return Cell(
@@ -335,7 +290,7 @@ def _state(cell, v, n, m, h):
 
 
 dts = st.floats(0.001, 0.01).map(jnp.float32)
-volts, gates, currents = _units(-20.0, 110.0), _units(0.0, 1.0), _units(-20.0, 40.0)
+volts, gates, currents = vector(N, -20.0, 110.0), vector(N, 0.0, 1.0), vector(N, -20.0, 40.0)
 
 
 @given(cells(), dts)
@@ -404,25 +359,13 @@ def _spike_count(resist_m):
 
 
 def test_surrogate_gradient_through_100_steps_is_finite_and_nonzero():
-    """Spike count of a run with resets: the gradient w.r.t. the resistance is the
-    surrogate's, finite and non-zero; forward mode (`jax.jvp`) gives the same number."""
-    count, grad = jax.jit(jax.value_and_grad(_spike_count))(jnp.float32(1.0))
-    assert count > 0
-    assert np.isfinite(grad) and grad != 0.0
-    jvp = jax.jit(lambda r: jax.jvp(_spike_count, (r,), (jnp.ones_like(r),)))
-    _, tangent = jvp(jnp.float32(1.0))
-    np.testing.assert_allclose(tangent, grad, rtol=1e-4)
+    """Spike count of a run with resets."""
+    spiking.assert_resistance_gradient(_spike_count)
 
 
 def test_surrogate_is_a_field():
     a, b = Cell(N, 1.0), Cell(N, 1.0, surrogate=FastSigmoid(alpha=1.0))
     rest = a.init_state()
     state = rest.replace(v=jnp.full(N, 3.9))
-
-    def grad(cell):
-        def spikes(j):
-            return jnp.sum(cell.step(state, Cell.Inputs(j), None, 0.01).s)
-
-        return jax.grad(spikes)(jnp.zeros(N))
-
-    assert not np.allclose(grad(a), grad(b))
+    grads = [spiking.spike_input_gradient(c, state, jnp.zeros(N), 0.01) for c in (a, b)]
+    assert not np.allclose(*grads)

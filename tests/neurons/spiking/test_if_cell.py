@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from support import contract
+from support import contract, spiking
 from support.golden import constructor_kwargs, golden_names, load_golden
 
 from dynax.neurons.spiking.if_cell import IFCell
@@ -17,67 +17,37 @@ from dynax.neurons.spiking.if_cell import IFCell
 RUN = jax.jit(contract.run_steps)  # one compilation per cell structure, not per value
 
 RENAMES = {"key_seed": None, "batch_size": None}
-# ngclearn's IFCell runs RK2 for "midpoint"/"rk2" and Euler for every other name.
-REFERENCE_RAN = {"midpoint": "midpoint", "rk2": "midpoint"}
 FIELDS = [f for f in IFCell.State.__dataclass_fields__ if f != "t"]
 
 
 def _cell(golden, **changes):
     kwargs = constructor_kwargs(golden, RENAMES) | changes
-    kwargs["integration_type"] = REFERENCE_RAN.get(kwargs.get("integration_type"), "euler")
+    # ngclearn's IFCell runs RK2 for "midpoint"/"rk2" and Euler for every other name.
+    kwargs["integration_type"] = spiking.reference_integrator(golden)
     return IFCell(**kwargs)
 
 
-def _stack(states):
-    return jax.tree.map(lambda *xs: np.stack(xs), *states)
-
-
-def _step(cell, dt):
-    return jax.jit(jax.vmap(lambda s, j: cell.step(s, IFCell.Inputs(j), None, dt)))
-
-
 def _assert_matches(states, golden):
-    np.testing.assert_array_equal(states.s, golden.traj["s"])
-    for field in ("v", "rfr", "tols"):
-        np.testing.assert_allclose(
-            getattr(states, field), golden.traj[field], rtol=1e-5, atol=1e-5, err_msg=field
-        )
+    spiking.assert_recorded(states, golden, equal=("s",), close=("v", "rfr", "tols"))
 
 
 @pytest.mark.parametrize("name", golden_names("IFCell"))
 def test_free_run_matches_reference(name):
     golden = load_golden(name)
-    cell = _cell(golden)
-    step = _step(cell, golden.dt)
-    state = jax.vmap(lambda _: cell.init_state())(jnp.arange(golden.batch_size))
-    out = []
-    for k in range(golden.num_steps):
-        state = step(state, golden.inputs["j"][k])
-        out.append(state)
-    _assert_matches(_stack(out), golden)
+    _assert_matches(spiking.free_run(_cell(golden), golden), golden)
 
 
 @pytest.mark.parametrize("name", golden_names("IFCell"))
 def test_resynced_steps_match_reference(name):
     golden = load_golden(name)
-    step = _step(_cell(golden), golden.dt)
-    out = []
-    for k in range(golden.num_steps):
-        values = {f: golden.init[f] if k == 0 else golden.traj[f][k - 1] for f in FIELDS}
-        t = np.float32(0.0) if k == 0 else golden.t[k - 1]
-        state = IFCell.State(**values, t=jnp.full((golden.batch_size,), t))
-        out.append(step(state, golden.inputs["j"][k]))
-    _assert_matches(_stack(out), golden)
+    states = spiking.resynced_states(golden, IFCell.State, FIELDS)
+    _assert_matches(spiking.resynced_steps(_cell(golden), golden, states), golden)
 
 
 @pytest.mark.parametrize("name", golden_names("IFCell"))
 def test_init_state_is_the_reference_reset(name):
     golden = load_golden(name)
-    rest = _cell(golden).init_state()
-    for field in FIELDS:
-        np.testing.assert_array_equal(
-            np.broadcast_to(getattr(rest, field), golden.init[field].shape), golden.init[field]
-        )
+    spiking.assert_init_state_is_the_reset(_cell(golden), golden, FIELDS)
 
 
 @pytest.mark.parametrize("name", golden_names("IFCell"))
@@ -88,14 +58,8 @@ def test_without_lower_clamp_the_reset_is_kept(name):
     clamp reproduces the reference's clamped run exactly, and the reference's unclamped rule,
     recomputed here from its equations, fires on every step after the first spike."""
     golden = load_golden(name)
-    cell = _cell(golden, lower_clamp_voltage=False)
-    step = _step(cell, golden.dt)
-    state = jax.vmap(lambda _: cell.init_state())(jnp.arange(golden.batch_size))
-    out = []
-    for k in range(golden.num_steps):
-        state = step(state, golden.inputs["j"][k])
-        out.append(state)
-    _assert_matches(_stack(out), golden)
+    states = spiking.free_run(_cell(golden, lower_clamp_voltage=False), golden)
+    _assert_matches(states, golden)
 
     p = golden.params
     v = np.full_like(golden.init["v"], -65.0)
@@ -111,7 +75,7 @@ def test_without_lower_clamp_the_reset_is_kept(name):
     first = spikes.argmax(axis=0)
     after = np.arange(golden.num_steps)[:, None, None] > first
     assert spikes[after].all()
-    assert np.asarray(_stack(out).s)[after].mean() < 0.2
+    assert np.asarray(states.s)[after].mean() < 0.2
 
 
 def test_closed_form_firing_and_clamp():
@@ -169,15 +133,7 @@ def _spike_count(tau_m, scale, integrator="euler"):
 
 @pytest.mark.parametrize("integrator", ["euler", "midpoint"])
 def test_surrogate_gradients_through_100_steps(integrator):
-    count = _spike_count(5.0, 1.0, integrator)
-    assert count > 0
-    grads = jax.grad(_spike_count, argnums=(0, 1))(5.0, 1.0, integrator)
-    for g in grads:
-        assert np.isfinite(g) and g != 0.0
-    assert grads[0] < 0 < grads[1]
-    primal, tangent = jax.jvp(lambda s: _spike_count(5.0, s, integrator), (1.0,), (1.0,))
-    assert primal == count
-    np.testing.assert_allclose(tangent, grads[1], rtol=1e-4)
+    spiking.assert_spike_count_gradients(_spike_count, 5.0, integrator)
 
 
 def test_gradient_wrt_tau_matches_finite_difference():

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from support import contract
+from support import contract, spiking
 from support.golden import constructor_kwargs, golden_names, load_golden
 
 from dynax.integrate import get_integrator
@@ -26,13 +26,7 @@ def _cell(golden, **overrides):
 
 def _reference_integrator(golden):
     """ngclearn's IzhikevichCell honours "midpoint"/"rk2"; every other name runs Euler."""
-    label = golden.params.get("integration_type", "euler")
-    return "midpoint" if label in ("midpoint", "rk2") else "euler"
-
-
-def _before(golden, field):
-    """The recorded value of `field` before each step, shape (T, B, N)."""
-    return np.concatenate([golden.init[field][None], golden.traj[field][:-1]])
+    return spiking.reference_integrator(golden)
 
 
 def _paper_field(cell, v, w, j):
@@ -66,17 +60,8 @@ def _paper_step(cell, v, w, j, dt, integrator):
 
 def _dynax_from_recorded(cell, golden):
     """dynax's step from every recorded state (one call, vmapped over time and batch)."""
-    t_before = np.concatenate([[0.0], golden.t[:-1]]).astype(np.float32)
-    shape = golden.traj["v"].shape
-    state = IzhikevichCell.State(
-        v=_before(golden, "v"),
-        w=_before(golden, "w"),
-        s=_before(golden, "s"),
-        tols=_before(golden, "tols"),
-        t=np.broadcast_to(t_before[:, None], shape[:2]),
-    )
-    step = jax.vmap(jax.vmap(lambda s, j: cell.step(s, IzhikevichCell.Inputs(j), None, golden.dt)))
-    return jax.jit(step)(state, golden.inputs["j"])
+    states = spiking.resynced_states(golden, IzhikevichCell.State, ("v", "w", "s", "tols"))
+    return spiking.resynced_steps(cell, golden, states)
 
 
 @pytest.mark.parametrize("name", golden_names("IzhikevichCell"))
@@ -87,7 +72,7 @@ def test_golden_is_the_deferred_spike_ordering(name):
     cell = _cell(golden)
     v, w, s = jax.vmap(
         lambda v, w, j: _reference_step(cell, v, w, j, golden.dt, _reference_integrator(golden))
-    )(_before(golden, "v"), _before(golden, "w"), golden.inputs["j"])
+    )(spiking.before(golden, "v"), spiking.before(golden, "w"), golden.inputs["j"])
     np.testing.assert_array_equal(s, golden.traj["s"])
     np.testing.assert_allclose(v, golden.traj["v"], rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(w, golden.traj["w"], rtol=1e-5, atol=1e-5)
@@ -104,9 +89,9 @@ def test_step_is_the_papers_model_from_every_recorded_state(name):
     label = golden.params.get("integration_type", "euler")
     new = _dynax_from_recorded(cell, golden)
     v, w, s = jax.vmap(lambda v, w, j: _paper_step(cell, v, w, j, golden.dt, label))(
-        _before(golden, "v"), _before(golden, "w"), golden.inputs["j"]
+        spiking.before(golden, "v"), spiking.before(golden, "w"), golden.inputs["j"]
     )
-    valid = _before(golden, "v") <= 30.0
+    valid = spiking.before(golden, "v") <= 30.0
     np.testing.assert_array_equal(np.asarray(new.s)[valid], np.asarray(s)[valid])
     np.testing.assert_allclose(np.asarray(new.v)[valid], np.asarray(v)[valid], rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(np.asarray(new.w)[valid], np.asarray(w)[valid], rtol=1e-5, atol=1e-5)
@@ -127,7 +112,7 @@ def test_spikes_one_step_before_the_reference_and_lands_on_its_reset_state(name)
     and dynax's post-reset state is the reference's state after that later step."""
     golden = load_golden(name)
     new = jax.tree.map(np.asarray, _dynax_from_recorded(_cell(golden), golden))
-    valid = _before(golden, "v") <= 30.0  # otherwise the reference finishes a deferred spike
+    valid = spiking.before(golden, "v") <= 30.0  # otherwise the reference finishes a deferred spike
     valid[-1] = False  # the reference's report of a crossing in the last step is not recorded
     quiet, fired = valid & (new.s == 0), valid & (new.s == 1)
     assert fired.sum() >= 5 and quiet.sum() > 100
@@ -168,17 +153,6 @@ def test_free_run_reports_each_spike_one_more_step_earlier_than_the_reference():
         np.testing.assert_array_equal(theirs[:count], ours[:count] + np.arange(1, count + 1))
 
 
-def _observed_order(step_fn, y0, horizon, dts, exact):
-    """log2 of the error ratio when dt halves, at the end of a run of length `horizon`."""
-    errors = []
-    for dt in dts:
-        y = y0
-        for _ in range(round(horizon / dt)):
-            y = step_fn(y, dt)
-        errors.append(max(float(jnp.max(jnp.abs(a - b))) for a, b in zip(y, exact, strict=True)))
-    return np.log2(np.asarray(errors[:-1]) / np.asarray(errors[1:]))
-
-
 def test_midpoint_is_second_order_where_the_references_split_is_first_order():
     """ngclearn's midpoint steps v with w frozen and w with v frozen: a first-order scheme.
     dynax's midpoint integrates (v, w) as one system: second order (sub-threshold run in
@@ -190,19 +164,9 @@ def test_midpoint_is_second_order_where_the_references_split_is_first_order():
 
         def stepper(name):
             cell = IzhikevichCell(1, **params, integration_type=name)
-            rest = cell.init_state()
+            return spiking.compartment_stepper(cell, IzhikevichCell.Inputs(j), ("v", "w"))
 
-            def step(y, dt):
-                state = rest.replace(v=y[0], w=y[1])
-                new = cell.step(state, IzhikevichCell.Inputs(j), None, dt)
-                return new.v, new.w
-
-            return jax.jit(step)
-
-        fine = stepper("rk4")
-        exact = y0
-        for _ in range(2048):
-            exact = fine(exact, 2.0 / 2048)
+        exact = spiking.run_for(stepper("rk4"), y0, 2.0, 2.0 / 2048)
         assert float(exact[0][0]) < -40.0  # sub-threshold throughout
         reference_cell = IzhikevichCell(1, **params)
 
@@ -211,8 +175,8 @@ def test_midpoint_is_second_order_where_the_references_split_is_first_order():
             return v, w
 
         dts = [0.1, 0.05, 0.025]
-        ours = _observed_order(stepper("midpoint"), y0, 2.0, dts, exact)
-        theirs = _observed_order(jax.jit(split), y0, 2.0, dts, exact)
+        ours = spiking.observed_orders(stepper("midpoint"), y0, 2.0, dts, exact)
+        theirs = spiking.observed_orders(jax.jit(split), y0, 2.0, dts, exact)
     np.testing.assert_allclose(ours, 2.0, atol=0.2)
     np.testing.assert_allclose(theirs, 1.0, atol=0.2)
 
@@ -321,29 +285,16 @@ def _spike_count(resist_m):
 
 
 def test_surrogate_gradient_through_100_steps_is_finite_and_nonzero():
-    """Spike counts of Euler and RK4 runs: the gradient w.r.t. the resistance is the
-    surrogate's, finite and non-zero; forward mode (`jax.jvp`) gives the same number."""
-    count, grad = jax.jit(jax.value_and_grad(_spike_count))(jnp.float32(1.0))
-    assert count > 0
-    assert np.isfinite(grad) and grad != 0.0
-    _, tangent = jax.jit(lambda r: jax.jvp(_spike_count, (r,), (jnp.ones_like(r),)))(
-        jnp.float32(1.0)
-    )
-    np.testing.assert_allclose(tangent, grad, rtol=1e-4)
+    """Spike counts of Euler and RK4 runs."""
+    spiking.assert_resistance_gradient(_spike_count)
 
 
 def test_surrogate_is_a_field():
     a = IzhikevichCell(N)
     b = IzhikevichCell(N, surrogate=FastSigmoid(alpha=0.5))
     state = _state(a, jnp.full(N, 29.0), jnp.zeros(N))
-
-    def grad(cell):
-        def spikes(j):
-            return jnp.sum(cell.step(state, IzhikevichCell.Inputs(j), None, 0.1).s)
-
-        return jax.grad(spikes)(jnp.zeros(N))
-
-    assert not np.allclose(grad(a), grad(b))
+    grads = [spiking.spike_input_gradient(c, state, jnp.zeros(N), 0.1) for c in (a, b)]
+    assert not np.allclose(*grads)
 
 
 def test_per_unit_parameters():

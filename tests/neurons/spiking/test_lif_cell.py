@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from support import contract
+from support import contract, spiking
 from support.golden import constructor_kwargs, golden_names, load_golden
 
 from dynax.neurons.spiking.lif_cell import LIFCell
@@ -19,75 +19,40 @@ from dynax.surrogate import FastSigmoid, StraightThrough, Triangular
 RUN = jax.jit(contract.run_steps)  # one compilation per cell structure, not per value
 
 RENAMES = {"key_seed": None, "batch_size": None}
-# ngclearn's LIFCell runs RK2 for "midpoint"/"rk2" and Euler for every other name.
-REFERENCE_RAN = {"midpoint": "midpoint", "rk2": "midpoint"}
 FIELDS = [f for f in LIFCell.State.__dataclass_fields__ if f != "t"]
 
 
 def _cell(golden):
     kwargs = constructor_kwargs(golden, RENAMES)
-    kwargs["integration_type"] = REFERENCE_RAN.get(kwargs.get("integration_type"), "euler")
+    # ngclearn's LIFCell runs RK2 for "midpoint"/"rk2" and Euler for every other name.
+    kwargs["integration_type"] = spiking.reference_integrator(golden)
     return LIFCell(**kwargs)
 
 
-def _batched_step(cell, dt):
-    return jax.jit(jax.vmap(lambda s, j: cell.step(s, LIFCell.Inputs(j), None, dt)))
-
-
-def _stack(states):
-    return jax.tree.map(lambda *xs: np.stack(xs), *states)
-
-
-def _free_run(cell, golden):
-    step = _batched_step(cell, golden.dt)
-    state = jax.vmap(lambda _: cell.init_state())(jnp.arange(golden.batch_size))
-    out = []
-    for k in range(golden.num_steps):
-        state = step(state, golden.inputs["j"][k])
-        out.append(state)
-    return _stack(out)
-
-
-def _recorded_state(golden, k):
-    """The reference's state before step k + 1 (k = 0: its reset state), clock t = k·dt."""
-    values = {f: golden.init[f] if k == 0 else golden.traj[f][k - 1] for f in FIELDS}
-    t = np.float32(0.0) if k == 0 else golden.t[k - 1]
-    return LIFCell.State(**values, t=jnp.full((golden.batch_size,), t))
-
-
 def _assert_matches(states, golden):
-    for field in ("s", "s_raw"):
-        np.testing.assert_array_equal(getattr(states, field), golden.traj[field], err_msg=field)
-    for field in ("v", "rfr", "thr_theta", "tols", "surrogate", "v_thr"):
-        np.testing.assert_allclose(
-            getattr(states, field), golden.traj[field], rtol=1e-5, atol=1e-5, err_msg=field
-        )
+    close = ("v", "rfr", "thr_theta", "tols", "surrogate", "v_thr")
+    spiking.assert_recorded(states, golden, equal=("s", "s_raw"), close=close)
 
 
 @pytest.mark.parametrize("name", golden_names("LIFCell"))
 def test_free_run_matches_reference(name):
     """Every recorded compartment at every step (the free run stays in sync)."""
     golden = load_golden(name)
-    _assert_matches(_free_run(_cell(golden), golden), golden)
+    _assert_matches(spiking.free_run(_cell(golden), golden), golden)
 
 
 @pytest.mark.parametrize("name", golden_names("LIFCell"))
 def test_resynced_steps_match_reference(name):
     """Each step taken from the reference's recorded state gives its next state."""
     golden = load_golden(name)
-    step = _batched_step(_cell(golden), golden.dt)
-    out = [step(_recorded_state(golden, k), golden.inputs["j"][k]) for k in range(golden.num_steps)]
-    _assert_matches(_stack(out), golden)
+    states = spiking.resynced_states(golden, LIFCell.State, FIELDS)
+    _assert_matches(spiking.resynced_steps(_cell(golden), golden, states), golden)
 
 
 @pytest.mark.parametrize("name", golden_names("LIFCell"))
 def test_init_state_is_the_reference_reset(name):
     golden = load_golden(name)
-    rest = _cell(golden).init_state()
-    for field in FIELDS:
-        np.testing.assert_array_equal(
-            np.broadcast_to(getattr(rest, field), golden.init[field].shape), golden.init[field]
-        )
+    spiking.assert_init_state_is_the_reset(_cell(golden), golden, FIELDS)
 
 
 def test_adapted_thresholds_carry_over_through_init_state():
@@ -95,7 +60,7 @@ def test_adapted_thresholds_carry_over_through_init_state():
     and the carried shift raises the threshold of the next sequence."""
     golden = load_golden("LIFCell_rk2_adaptive")
     cell = _cell(golden)
-    final = jax.tree.map(lambda x: x[-1, 0], _free_run(cell, golden))
+    final = jax.tree.map(lambda x: x[-1, 0], spiking.free_run(cell, golden))
     assert (final.thr_theta > 0).all()
     rest = cell.init_state(thr_theta=final.thr_theta)
     np.testing.assert_array_equal(rest.thr_theta, final.thr_theta)
@@ -274,15 +239,7 @@ def _spike_count(tau_m, scale, integrator="euler"):
 
 @pytest.mark.parametrize("integrator", ["euler", "midpoint"])
 def test_surrogate_gradients_through_100_steps(integrator):
-    count = _spike_count(10.0, 1.0, integrator)
-    assert count > 0
-    grads = jax.grad(_spike_count, argnums=(0, 1))(10.0, 1.0, integrator)
-    for g in grads:
-        assert np.isfinite(g) and g != 0.0
-    assert grads[0] < 0 < grads[1]
-    primal, tangent = jax.jvp(lambda s: _spike_count(10.0, s, integrator), (1.0,), (1.0,))
-    assert primal == count
-    np.testing.assert_allclose(tangent, grads[1], rtol=1e-4)
+    spiking.assert_spike_count_gradients(_spike_count, 10.0, integrator)
 
 
 def test_gradient_wrt_tau_matches_finite_difference():

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from support import contract
+from support import contract, spiking
 from support.golden import constructor_kwargs, golden_names, load_golden
 
 from dynax.neurons.spiking.lif_srm import LIFSRM, NEVER
@@ -16,29 +16,18 @@ from dynax.neurons.spiking.lif_srm import LIFSRM, NEVER
 RENAMES = {"batch_size": None, "key_seed": None}
 
 
-def _recorded_state(golden, k):
-    """The reference's state after step k (k = 0: before step 1). Its `last_t_eval` is the
-    clock at the last evaluation, dynax's `t`."""
-    source = golden.init if k == 0 else {n: golden.traj[n][k - 1] for n in golden.traj}
-    return LIFSRM.State(
-        v=source["v"],
-        s=source["s"],
-        t_last_spike=source["t_last_spike"],
-        j_lowpass=source["j_lowpass"],
-        t=source["last_t_eval"][:, 0],
-    )
+def _recorded_states(golden):
+    """The reference's state before every step (axes (T, B)). Its `last_t_eval` is the clock
+    at the last evaluation, dynax's `t`."""
+    t = spiking.before(golden, "last_t_eval")[..., 0]
+    fields = ("v", "s", "t_last_spike", "j_lowpass")
+    return spiking.resynced_states(golden, LIFSRM.State, fields, t=t)
 
 
 def _run(cell, golden, resync):
-    step = jax.jit(jax.vmap(lambda s, j: cell.step(s, LIFSRM.Inputs(j), None, golden.dt)))
-    state = jax.vmap(lambda _: cell.init_state())(jnp.arange(golden.batch_size))
-    out = []
-    for k in range(golden.num_steps):
-        if resync:
-            state = _recorded_state(golden, k)
-        state = step(state, golden.inputs["current_j"][k])
-        out.append(state)
-    return jax.tree.map(lambda *xs: np.stack(xs), *out)
+    if resync:
+        return spiking.resynced_steps(cell, golden, _recorded_states(golden), "current_j")
+    return spiking.free_run(cell, golden, "current_j")
 
 
 @pytest.mark.parametrize("resync", [True, False], ids=["resync", "free"])
@@ -47,12 +36,7 @@ def test_matches_reference(name, resync):
     golden = load_golden(name)
     cell = LIFSRM(**constructor_kwargs(golden, RENAMES))
     states = _run(cell, golden, resync)
-    np.testing.assert_array_equal(states.s, golden.traj["s"])
-    np.testing.assert_array_equal(states.t_last_spike, golden.traj["t_last_spike"])
-    for field in ("v", "j_lowpass"):
-        np.testing.assert_allclose(
-            getattr(states, field), golden.traj[field], rtol=1e-5, atol=1e-5, err_msg=field
-        )
+    spiking.assert_recorded(states, golden, equal=("s", "t_last_spike"), close=("v", "j_lowpass"))
     # The reference's last_t_eval is the clock; its next_spike_t is only set by an explicit
     # predict_next_spike call, never made in the recording.
     np.testing.assert_allclose(
@@ -109,14 +93,11 @@ def _spiking_run(tau_m):
 
 
 def test_gradient_through_100_spiking_steps_is_finite_and_nonzero():
-    count, grad = jax.jit(jax.value_and_grad(lambda tau: jnp.sum(_spiking_run(tau))))(10.0)
-    assert float(count) > 10
-    assert np.isfinite(grad) and grad != 0.0
+    spiking.assert_gradient_through_spikes(_spiking_run, 10.0)
 
 
 def test_jvp_through_spikes():
-    _, tangent = jax.jit(lambda tau: jax.jvp(_spiking_run, (tau,), (jnp.ones(()),)))(10.0)
-    assert np.all(np.isfinite(tangent)) and np.any(tangent != 0)
+    spiking.jvp_through_spikes(_spiking_run, 10.0)
 
 
 # ---------------------------------------------------------------- closed forms

@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from support import contract
+from support import contract, spiking
 from support.golden import constructor_kwargs, golden_names, load_golden
 
 from dynax.neurons.spiking.quad_lif_cell import QuadLIFCell
@@ -23,64 +23,36 @@ RUN = jax.jit(contract.run_steps)  # one compilation per cell structure, not per
 # one, so its gain maps to a0 = −critical_v.
 RENAMES = {"key_seed": None, "batch_size": None, "v_scale": "v_c", "critical_v": "a0"}
 REFERENCE_CRITICAL_V = 1.0  # ngclearn's default `critical_v`
-REFERENCE_RAN = {"midpoint": "midpoint", "rk2": "midpoint"}
 FIELDS = [f for f in QuadLIFCell.State.__dataclass_fields__ if f != "t"]
-DYNAMICS = ("v", "s", "s_raw", "rfr", "thr_theta", "tols")
 
 
 def _cell(golden, reference_sign=True):
     kwargs = constructor_kwargs(golden, RENAMES)
     gain = kwargs.get("a0", REFERENCE_CRITICAL_V)
     kwargs["a0"] = -gain if reference_sign else gain
-    kwargs["integration_type"] = REFERENCE_RAN.get(kwargs.get("integration_type"), "euler")
+    # ngclearn's QuadLIFCell runs RK2 for "midpoint"/"rk2" and Euler for every other name.
+    kwargs["integration_type"] = spiking.reference_integrator(golden)
     return QuadLIFCell(**kwargs)
 
 
-def _stack(states):
-    return jax.tree.map(lambda *xs: np.stack(xs), *states)
-
-
-def _step(cell, dt):
-    return jax.jit(jax.vmap(lambda s, j: cell.step(s, QuadLIFCell.Inputs(j), None, dt)))
-
-
-def _free_run(cell, golden):
-    step = _step(cell, golden.dt)
-    state = jax.vmap(lambda _: cell.init_state())(jnp.arange(golden.batch_size))
-    out = []
-    for k in range(golden.num_steps):
-        state = step(state, golden.inputs["j"][k])
-        out.append(state)
-    return _stack(out)
-
-
 def _assert_dynamics_match(states, golden):
-    np.testing.assert_array_equal(states.s, golden.traj["s"])
-    np.testing.assert_array_equal(states.s_raw, golden.traj["s_raw"])
-    for field in ("v", "rfr", "thr_theta", "tols"):
-        np.testing.assert_allclose(
-            getattr(states, field), golden.traj[field], rtol=1e-5, atol=1e-5, err_msg=field
-        )
+    spiking.assert_recorded(
+        states, golden, equal=("s", "s_raw"), close=("v", "rfr", "thr_theta", "tols")
+    )
 
 
 @pytest.mark.parametrize("name", golden_names("QuadLIFCell"))
 def test_free_run_matches_reference_with_its_sign(name):
     """With a0 = −critical_v (and v_c = v_scale) every dynamical compartment matches."""
     golden = load_golden(name)
-    _assert_dynamics_match(_free_run(_cell(golden), golden), golden)
+    _assert_dynamics_match(spiking.free_run(_cell(golden), golden), golden)
 
 
 @pytest.mark.parametrize("name", golden_names("QuadLIFCell"))
 def test_resynced_steps_match_reference_with_its_sign(name):
     golden = load_golden(name)
-    step = _step(_cell(golden), golden.dt)
-    out = []
-    for k in range(golden.num_steps):
-        values = {f: golden.init[f] if k == 0 else golden.traj[f][k - 1] for f in FIELDS}
-        t = np.float32(0.0) if k == 0 else golden.t[k - 1]
-        state = QuadLIFCell.State(**values, t=jnp.full((golden.batch_size,), t))
-        out.append(step(state, golden.inputs["j"][k]))
-    _assert_dynamics_match(_stack(out), golden)
+    states = spiking.resynced_states(golden, QuadLIFCell.State, FIELDS)
+    _assert_dynamics_match(spiking.resynced_steps(_cell(golden), golden, states), golden)
 
 
 @pytest.mark.parametrize("name", golden_names("QuadLIFCell"))
@@ -94,7 +66,7 @@ def test_threshold_outputs_are_updated(name):
     thr, r, tau = p.get("thr", -52.0), p["resist_m"], p["tau_m"]
     assert (golden.traj["v_thr"] == thr).all() and (golden.traj["surrogate"] == 1).all()
     assert golden.traj["thr_theta"].max() > 0
-    states = _free_run(_cell(golden), golden)
+    states = spiking.free_run(_cell(golden), golden)
     np.testing.assert_allclose(states.v_thr, thr + golden.traj["thr_theta"], rtol=1e-6)
     theta_old = thr + np.concatenate([golden.init["thr_theta"][None], golden.traj["thr_theta"]])
     x = golden.traj["v"] - theta_old[:-1]
@@ -109,7 +81,7 @@ def test_textbook_sign_is_not_the_reference(name):
     dynamics on the same inputs: the reference's cells are driven up to v_c and fire far
     more often than the textbook cells, whose rest is stable."""
     golden = load_golden(name)
-    states = _free_run(_cell(golden, reference_sign=False), golden)
+    states = spiking.free_run(_cell(golden, reference_sign=False), golden)
     assert states.s.sum() < 0.5 * golden.traj["s"].sum()
 
 
@@ -202,15 +174,7 @@ def _spike_count(tau_m, scale, integrator="euler"):
 
 @pytest.mark.parametrize("integrator", ["euler", "midpoint"])
 def test_surrogate_gradients_through_100_steps(integrator):
-    count = _spike_count(10.0, 1.0, integrator)
-    assert count > 0
-    grads = jax.grad(_spike_count, argnums=(0, 1))(10.0, 1.0, integrator)
-    for g in grads:
-        assert np.isfinite(g) and g != 0.0
-    assert grads[0] < 0 < grads[1]
-    primal, tangent = jax.jvp(lambda s: _spike_count(10.0, s, integrator), (1.0,), (1.0,))
-    assert primal == count
-    np.testing.assert_allclose(tangent, grads[1], rtol=1e-4)
+    spiking.assert_spike_count_gradients(_spike_count, 10.0, integrator)
 
 
 def test_gradient_wrt_tau_matches_finite_difference():

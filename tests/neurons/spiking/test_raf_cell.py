@@ -11,7 +11,7 @@ import pytest
 from components.spiking import raf_matrix, raf_stable_dt
 from hypothesis import given
 from hypothesis import strategies as st
-from support import contract
+from support import contract, spiking
 from support.golden import constructor_kwargs, golden_names, load_golden
 
 from dynax.integrate import SemiImplicitEuler, get_integrator
@@ -26,44 +26,20 @@ def _reference_scheme(golden):
     """ngclearn's RAFCell steps w (with the old v) and then v (with the new w), each by RK2
     for "midpoint"/"rk2" and by Euler for every other name; the latter is the semi-implicit
     (symplectic) Euler scheme, dynax's "symplectic_euler"."""
-    label = golden.params.get("integration_type", "euler")
-    return "midpoint" if label in ("midpoint", "rk2") else "symplectic_euler"
+    return spiking.reference_integrator(golden, otherwise="symplectic_euler")
 
 
 def _cell(golden, **overrides):
     return Cell(**{**constructor_kwargs(golden, RENAMES), **overrides})
 
 
-def _before(golden, field):
-    """The recorded value of `field` before each step, shape (T, B, N)."""
-    return np.concatenate([golden.init[field][None], golden.traj[field][:-1]])
-
-
 def _recorded_states(golden):
-    t_before = np.concatenate([[0.0], golden.t[:-1]]).astype(np.float32)
-    fields = {f: _before(golden, f) for f in ("v", "w", "s", "tols")}
-    return Cell.State(**fields, t=np.broadcast_to(t_before[:, None], fields["v"].shape[:2]))
-
-
-def _stepper(cell, golden):
-    step = jax.vmap(jax.vmap(lambda s, j: cell.step(s, Cell.Inputs(j), None, golden.dt)))
-    return jax.jit(step)
-
-
-def _free_run(cell, golden):
-    def run(j):
-        return contract.run_steps(cell, cell.init_state(), Cell.Inputs(j), None, golden.dt)[1]
-
-    return jax.jit(jax.vmap(run, in_axes=1, out_axes=1))(jnp.asarray(golden.inputs["j"]))
+    return spiking.resynced_states(golden, Cell.State, ("v", "w", "s", "tols"))
 
 
 def _check_against_golden(states, golden, atol):
-    np.testing.assert_array_equal(states.s, golden.traj["s"])
-    for field in ("v", "w"):
-        np.testing.assert_allclose(
-            getattr(states, field), golden.traj[field], rtol=1e-5, atol=atol, err_msg=field
-        )
-    np.testing.assert_allclose(states.tols, golden.traj["tols"], rtol=1e-5, atol=1e-6)
+    spiking.assert_recorded(states, golden, equal=("s",), close=("v", "w"), atol=atol)
+    spiking.assert_recorded(states, golden, close=("tols",), atol=1e-6)
 
 
 NAMES = golden_names("RAFCell")
@@ -79,12 +55,12 @@ def test_matches_reference(name):
     cell = _cell(golden, integration_type="symplectic_euler")
     np.testing.assert_array_equal(cell.init_state().v, golden.init["v"][0])
     np.testing.assert_array_equal(cell.init_state().w, golden.init["w"][0])
-    states = _stepper(cell, golden)(_recorded_states(golden), golden.inputs["j"])
+    states = spiking.resynced_steps(cell, golden, _recorded_states(golden))
     _check_against_golden(states, golden, 1e-6)
-    _check_against_golden(_free_run(cell, golden), golden, 1e-6)
+    _check_against_golden(spiking.free_run(cell, golden), golden, 1e-6)
     assert golden.traj["s"].any() and not golden.traj["s"].all()
     forward = _cell(golden, integration_type="euler")
-    states = _stepper(forward, golden)(_recorded_states(golden), golden.inputs["j"])
+    states = spiking.resynced_steps(forward, golden, _recorded_states(golden))
     assert np.abs(np.asarray(states.v) - golden.traj["v"]).max() > 1e-2
 
 
@@ -121,7 +97,7 @@ def test_reference_midpoint_is_the_split_scheme(name):
     np.testing.assert_array_equal(s, golden.traj["s"])
     np.testing.assert_allclose(v, golden.traj["v"], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(w, golden.traj["w"], rtol=1e-5, atol=1e-6)
-    ours = _stepper(cell, golden)(states, golden.inputs["j"])
+    ours = spiking.resynced_steps(cell, golden, states)
     assert not np.array_equal(ours.s, golden.traj["s"])
 
 
@@ -289,27 +265,15 @@ def _spike_count(resist_v):
 
 
 def test_surrogate_gradient_through_100_steps_is_finite_and_nonzero():
-    """Spike counts: the gradient w.r.t. the resistance is the surrogate's, finite and
-    non-zero; forward mode (`jax.jvp`) gives the same number."""
-    count, grad = jax.jit(jax.value_and_grad(_spike_count))(jnp.float32(1.0))
-    assert count > 0
-    assert np.isfinite(grad) and grad != 0.0
-    jvp = jax.jit(lambda r: jax.jvp(_spike_count, (r,), (jnp.ones_like(r),)))
-    _, tangent = jvp(jnp.float32(1.0))
-    np.testing.assert_allclose(tangent, grad, rtol=1e-4)
+    """Spike counts of symplectic Euler and RK4 runs."""
+    spiking.assert_resistance_gradient(_spike_count)
 
 
 def test_surrogate_is_a_field():
     a, b = Cell(N), Cell(N, surrogate=FastSigmoid())
     state = _state(a, jnp.full(N, 0.9), jnp.zeros(N))
-
-    def grad(cell):
-        def spikes(j):
-            return jnp.sum(cell.step(state, Cell.Inputs(j), None, 0.1).s)
-
-        return jax.grad(spikes)(jnp.zeros(N))
-
-    assert not np.allclose(grad(a), grad(b))
+    grads = [spiking.spike_input_gradient(c, state, jnp.zeros(N), 0.1) for c in (a, b)]
+    assert not np.allclose(*grads)
 
 
 def test_reset_and_per_unit_parameters():

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from support import contract
+from support import contract, spiking
 from support.golden import constructor_kwargs, golden_names, load_golden
 
 from dynax.neurons.spiking.slif_cell import SLIFCell
@@ -25,24 +25,16 @@ def _cell_from_golden(golden):
     return SLIFCell(**kwargs, key=jax.random.PRNGKey(golden.params["key_seed"]))
 
 
-def _recorded_state(golden, k):
-    """The reference's state after step k (k = 0: before step 1), as a batch of dynax states."""
-    source = golden.init if k == 0 else {n: golden.traj[n][k - 1] for n in golden.traj}
-    batch = golden.batch_size
-    fields = {n: np.broadcast_to(source[n], golden.traj[n].shape[1:]) for n in RECORDED}
-    return SLIFCell.State(**fields, t=np.full((batch,), k * golden.dt, np.float32))
+def _recorded_states(golden):
+    """The reference's state before every step (axes (T, B)), clock t = k·dt before step k + 1
+    (the file's recorded times)."""
+    return spiking.resynced_states(golden, SLIFCell.State, RECORDED)
 
 
 def _run(cell, golden, resync):
-    step = jax.jit(jax.vmap(lambda s, j: cell.step(s, SLIFCell.Inputs(j), None, golden.dt)))
-    state = jax.vmap(lambda _: cell.init_state())(jnp.arange(golden.batch_size))
-    out = []
-    for k in range(golden.num_steps):
-        if resync:
-            state = _recorded_state(golden, k)
-        state = step(state, golden.inputs["j"][k])
-        out.append(state)
-    return jax.tree.map(lambda *xs: np.stack(xs), *out)
+    if resync:
+        return spiking.resynced_steps(cell, golden, _recorded_states(golden))
+    return spiking.free_run(cell, golden)
 
 
 @pytest.mark.parametrize("resync", [True, False], ids=["resync", "free"])
@@ -52,12 +44,9 @@ def test_matches_reference(name, resync):
     cell = _cell_from_golden(golden)
     np.testing.assert_array_equal(cell.threshold0, golden.init["thr"].reshape(-1))
     states = _run(cell, golden, resync)
-    for field in ("s", "rfr", "tols"):
-        np.testing.assert_array_equal(getattr(states, field), golden.traj[field], err_msg=field)
-    for field in ("v", "thr", "surrogate"):
-        np.testing.assert_allclose(
-            getattr(states, field), golden.traj[field], rtol=1e-5, atol=1e-6, err_msg=field
-        )
+    spiking.assert_recorded(
+        states, golden, equal=("s", "rfr", "tols"), close=("v", "thr", "surrogate"), atol=1e-6
+    )
     assert golden.traj["s"].any() and not golden.traj["s"].all()
 
 
@@ -68,13 +57,9 @@ def test_input_is_not_overwritten_but_the_same_current_drives_the_step(name):
     recorded (this also checks that the key reproduces the unrecorded lateral weights)."""
     golden = load_golden(name)
     cell = _cell_from_golden(golden)
-    current = jax.vmap(cell.input_current)
-    for k in range(golden.num_steps):
-        state = _recorded_state(golden, k)
-        j = golden.inputs["j"][k]
-        np.testing.assert_allclose(
-            current(state, SLIFCell.Inputs(j)), golden.traj["j"][k], rtol=1e-5, atol=1e-6
-        )
+    current = jax.vmap(jax.vmap(cell.input_current))
+    states, j = _recorded_states(golden), SLIFCell.Inputs(golden.inputs["j"])
+    np.testing.assert_allclose(current(states, j), golden.traj["j"], rtol=1e-5, atol=1e-6)
     assert not np.allclose(golden.traj["j"], golden.inputs["j"])
 
 
@@ -153,19 +138,14 @@ def _spiking_run(resist_m, tau_m):
 
 
 def test_gradient_through_100_spiking_steps_is_finite_and_nonzero():
-    count, grads = jax.jit(
-        jax.value_and_grad(lambda r, tau: jnp.sum(_spiking_run(r, tau)), argnums=(0, 1))
-    )(jnp.asarray(1.0), jnp.asarray(5.0))
-    assert float(count) > 10  # the run does spike
-    for grad in grads:
-        assert np.isfinite(grad) and grad != 0.0, grads
+    """With respect to the resistance and to τ_m."""
+    spiking.assert_gradient_through_spikes(_spiking_run, jnp.asarray(1.0), jnp.asarray(5.0))
 
 
 def test_jvp_through_spikes():
-    primal, tangent = jax.jit(
-        lambda r, dr: jax.jvp(lambda x: _spiking_run(x, jnp.asarray(5.0)), (r,), (dr,))
-    )(jnp.asarray(1.0), jnp.asarray(1.0))
-    assert np.all(np.isfinite(tangent)) and np.any(tangent != 0)
+    primal = spiking.jvp_through_spikes(
+        lambda r: _spiking_run(r, jnp.asarray(5.0)), jnp.asarray(1.0)
+    )
     assert set(np.unique(primal)) == {0.0, 1.0}
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from support import contract
+from support import contract, spiking
 from support.golden import constructor_kwargs, golden_names, load_golden
 
 from dynax.neurons.spiking.wtas_cell import WTASCell
@@ -24,22 +24,11 @@ def _cell_from_golden(golden):
     return WTASCell(**kwargs, key=jax.random.PRNGKey(golden.params["key_seed"]))
 
 
-def _recorded_state(golden, k):
-    source = golden.init if k == 0 else {n: golden.traj[n][k - 1] for n in golden.traj}
-    fields = {n: np.broadcast_to(source[n], golden.traj[n].shape[1:]) for n in RECORDED}
-    return WTASCell.State(**fields, t=np.full((golden.batch_size,), k * golden.dt, np.float32))
-
-
 def _run(cell, golden, resync):
-    step = jax.jit(jax.vmap(lambda s, j: cell.step(s, WTASCell.Inputs(j), None, golden.dt)))
-    state = jax.vmap(lambda _: cell.init_state())(jnp.arange(golden.batch_size))
-    out = []
-    for k in range(golden.num_steps):
-        if resync:
-            state = _recorded_state(golden, k)
-        state = step(state, golden.inputs["j"][k])
-        out.append(state)
-    return jax.tree.map(lambda *xs: np.stack(xs), *out)
+    if resync:
+        states = spiking.resynced_states(golden, WTASCell.State, RECORDED)
+        return spiking.resynced_steps(cell, golden, states)
+    return spiking.free_run(cell, golden)
 
 
 @pytest.mark.parametrize("resync", [True, False], ids=["resync", "free"])
@@ -49,12 +38,9 @@ def test_matches_reference(name, resync):
     cell = _cell_from_golden(golden)
     np.testing.assert_array_equal(cell.threshold0, golden.init["thr"].reshape(-1))
     states = _run(cell, golden, resync)
-    for field in ("s", "rfr", "tols"):
-        np.testing.assert_array_equal(getattr(states, field), golden.traj[field], err_msg=field)
-    for field in ("v", "thr"):
-        np.testing.assert_allclose(
-            getattr(states, field), golden.traj[field], rtol=1e-5, atol=1e-6, err_msg=field
-        )
+    spiking.assert_recorded(
+        states, golden, equal=("s", "rfr", "tols"), close=("v", "thr"), atol=1e-6
+    )
     assert golden.traj["s"].any() and not golden.traj["s"].all()
 
 
@@ -127,14 +113,11 @@ def _spiking_run(resist_m):
 
 
 def test_gradient_through_100_spiking_steps_is_finite_and_nonzero():
-    count, grad = jax.jit(jax.value_and_grad(lambda r: jnp.sum(_spiking_run(r))))(1.0)
-    assert float(count) > 10
-    assert np.isfinite(grad) and grad != 0.0
+    spiking.assert_gradient_through_spikes(_spiking_run, 1.0)
 
 
 def test_jvp_through_spikes():
-    _, tangent = jax.jit(lambda r: jax.jvp(_spiking_run, (r,), (jnp.ones(()),)))(1.0)
-    assert np.all(np.isfinite(tangent)) and np.any(tangent != 0)
+    spiking.jvp_through_spikes(_spiking_run, 1.0)
 
 
 # ---------------------------------------------------------------- oracles
