@@ -637,6 +637,120 @@ DOUBLE_EXP = _conductance(
 )
 
 
+# ---------------------------------------------------------------- SparseTensorSynapse
+
+# the example: 4 streams of 2 units, windows of 2 streams, 2 units per output stream:
+# S = 3 output streams, n_in = 8, n_out = 6
+SPARSE_ARGS = (4, 2, 2, 2)
+SPARSE_IN, SPARSE_OUT = 8, 6
+_SPARSE_W = jax.random.normal(jax.random.PRNGKey(0), (2, 3, 2, 2))
+
+
+def sparse_tensor_synapses(cls):
+    """Drawn synapses of `cls`, four structures (tensor or block format; the forward (4, 2, 2, 2)
+    layer, 8 → 6, or the inverted (4, 3, 2, 2) one, 6 → 12, with normalisation and biases), so
+    that jit caches are reused across examples; the values vary."""
+
+    @st.composite
+    def synapses(draw):
+        block, invert = draw(st.booleans()), draw(st.booleans())
+        return cls(
+            4,
+            3 if invert else 2,
+            2,
+            2,
+            invert_conn=invert,
+            normalize=invert,
+            weight_init=draw(st.sampled_from([None, ("gaussian", {"std": 0.5})])),
+            bias_init=("uniform", {"low": -0.1, "high": 0.1}) if invert else None,
+            g_conduct_factor=draw(st.floats(0.1, 3.0)),
+            use_block_matrix_format=block,
+            key=jax.random.PRNGKey(_seed(draw)),
+        )
+
+    return synapses()
+
+
+def _sparse_finite_run(synapse, draw):
+    key = jax.random.key(_seed(draw))
+    x = jax.random.uniform(key, (1000, synapse.n_in), minval=-1e3, maxval=1e3)
+    return type(synapse).Inputs(x), 1.0
+
+
+def _sparse_tensor(cls):
+    return Component(
+        example=lambda key: cls(*SPARSE_ARGS, key=key),
+        example_inputs=lambda synapse: cls.Inputs(jnp.linspace(-1.0, 1.0, synapse.n_in)),
+        cells=sparse_tensor_synapses(cls),
+        inputs=lambda synapse, draw: cls.Inputs(draw(vector(synapse.n_in, -10.0, 10.0))),
+        retrace=(
+            lambda a: cls(*SPARSE_ARGS, weight_init=_SPARSE_W * a, g_conduct_factor=a),
+            (0.5, 1.0, 2.0),
+        ),
+        finite_run=_sparse_finite_run,
+        bad_arguments=(
+            ({"n_in_streams": 4, "K_local": 2, "O_local": 2, "P_l": 5}, "P_l"),
+            ({"n_in_streams": 4, "K_local": 2, "O_local": 2, "P_l": 2, "dilation": 4}, "P_l"),
+            ({"n_in_streams": 4, "K_local": 2, "O_local": 2, "stride": 0}, "stride"),
+            ({"n_in_streams": 4, "K_local": 2, "O_local": 2, "dilation": 0}, "dilation"),
+            ({"n_in_streams": 4, "K_local": 2, "O_local": 2, "norm_axis": 2}, "norm_axis"),
+            (
+                {"n_in_streams": 4, "K_local": 2, "O_local": 2, "convergent_factor": -0.5},
+                "convergent_factor",
+            ),
+            (
+                {"n_in_streams": 4, "K_local": 2, "O_local": 2, "P_l": 2, "weight_init": _W},
+                "weight_init",
+            ),
+            ({"n_in_streams": 4, "K_local": 2, "O_local": 2}, "key"),
+            (
+                {
+                    "n_in_streams": 4,
+                    "K_local": 2,
+                    "O_local": 2,
+                    "P_l": 2,
+                    "weight_init": _SPARSE_W,
+                    "bias_init": jnp.ones(3),
+                },
+                "bias_init",
+            ),
+            (
+                {
+                    "n_in_streams": 4,
+                    "K_local": 2,
+                    "O_local": 2,
+                    "P_l": 2,
+                    "weight_init": _SPARSE_W,
+                    "p_conn": 1.5,
+                },
+                "p_conn",
+            ),
+            (
+                {
+                    "n_in_streams": 4,
+                    "K_local": 2,
+                    "O_local": 2,
+                    "P_l": 2,
+                    "weight_init": _SPARSE_W,
+                    "g_conduct_factor": jnp.ones(3),
+                },
+                "g_conduct_factor",
+            ),
+        ),
+        kwargs={
+            "n_in_streams": 4,
+            "K_local": 2,
+            "O_local": 2,
+            "P_l": 2,
+            "key": jax.random.key(0),
+        },
+    )
+
+
+SPARSE_TENSOR = _sparse_tensor(dynax.SparseTensorSynapse)
+STATIC_SPARSE_TENSOR = _sparse_tensor(dynax.StaticSparseTensorSynapse)
+
+
 COMPONENTS = {
     "AlphaSynapse": ALPHA,
     "DenseSynapse": DENSE,
@@ -645,6 +759,8 @@ COMPONENTS = {
     "HebbianSynapse": HEBBIAN,
     "OnlineTraceSTDPSynapse": ONLINE_TRACE_STDP,
     "STPDenseSynapse": STP,
+    "SparseTensorSynapse": SPARSE_TENSOR,
+    "StaticSparseTensorSynapse": STATIC_SPARSE_TENSOR,
     "StaticSynapse": STATIC,
     "TraceSTDPSynapse": TRACE_STDP,
 }
