@@ -5,11 +5,20 @@ Every cell is an immutable `equinox.Module` with `init_state(*, key=None)` and
 them over time with one `jax.lax.scan`.
 """
 
-from . import activations, fields, initializers, integrate, parallel, surrogate
+from . import (
+    activations,
+    connectivity,
+    fields,
+    initializers,
+    integrate,
+    parallel,
+    spike_statistics,
+    surrogate,
+)
 from ._core import AbstractCell, AbstractSynapse, CellState
 from .checkpoint import CheckpointError, load, save
 from .encoders import BernoulliCell, LatencyCell, PoissonCell
-from .models import PredictiveCodingNetwork, RecurrentSpikingNetwork
+from .models import EINetwork, PredictiveCodingNetwork, RecurrentSpikingNetwork
 from .neurons.graded import (
     BernoulliErrorCell,
     GaussianErrorCell,
@@ -61,6 +70,7 @@ __all__ = [
     "CheckpointError",
     "DenseSynapse",
     "DoubleExpSynapse",
+    "EINetwork",
     "ExponentialSynapse",
     "FitzhughNagumoCell",
     "GaussianErrorCell",
@@ -89,6 +99,7 @@ __all__ = [
     "VarTrace",
     "WTASCell",
     "activations",
+    "connectivity",
     "fields",
     "initializers",
     "integrate",
@@ -96,5 +107,6 @@ __all__ = [
     "parallel",
     "save",
     "simulate",
+    "spike_statistics",
     "surrogate",
 ]

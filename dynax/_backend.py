@@ -50,3 +50,21 @@ def any_in_batch(x: Array) -> Array:
 def _any_in_batch_vmap(axis_size, in_batched, x):
     del axis_size, in_batched
     return jnp.any(x != 0), False
+
+
+@jax.custom_batching.custom_vmap
+def max_in_batch(x: Array) -> Array:
+    """`max(x)`; under `jax.vmap`, over the whole batch, as ONE unbatched value.
+
+    The event-driven propagation picks its buffer size with a `lax.switch` on the number of
+    events: on a batched index the switch would run every size for every sample. With the
+    batch's largest count the switch survives and every sample runs the one size that fits
+    them all.
+    """
+    return jnp.max(x)
+
+
+@max_in_batch.def_vmap
+def _max_in_batch_vmap(axis_size, in_batched, x):
+    del axis_size, in_batched
+    return jnp.max(x), False

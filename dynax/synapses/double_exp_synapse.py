@@ -9,6 +9,7 @@ from jaxtyping import Array, ArrayLike, PRNGKeyArray
 from .._fields import parameter
 from .._typing import OutParam, TimeStep
 from .._validate import POSITIVE
+from ..connectivity import AbstractConnectivity
 from ._conductance import AbstractConductanceSynapse, TwoStageConductanceState
 
 
@@ -60,6 +61,7 @@ class DoubleExpSynapse(AbstractConductanceSynapse):
         decay: str = "linear",
         key: PRNGKeyArray | None = None,
         resist_scale: ArrayLike | None = None,
+        connectivity: AbstractConnectivity | None = None,
     ):
         """**Arguments:**
 
@@ -78,6 +80,7 @@ class DoubleExpSynapse(AbstractConductanceSynapse):
             decay=decay,
             key=key,
             resist_scale=resist_scale,
+            connectivity=connectivity,
         )
         self.tau_rise = tau_rise
 

@@ -3,7 +3,7 @@
 
 from typing import ClassVar
 
-from jaxtyping import Array, Float
+from jaxtyping import Array, Float, Int
 
 from .._core import CellState
 from .._typing import TimeStep
@@ -12,11 +12,14 @@ from ._synapse_helpers import leak_fraction
 
 
 class ExponentialSynapseState(CellState):
-    """`g_syn`: the conductance; `i_syn`: the synaptic current; `outputs` (= `i_syn`)."""
+    """`g_syn`: the conductance; `i_syn`: the synaptic current; `outputs` (= `i_syn`); on a
+    connectivity with delays, its ring of `arrivals` and `head` (else `None`)."""
 
     g_syn: Float[Array, " n_out"]
     i_syn: Float[Array, " n_out"]
     outputs: Float[Array, " n_out"]
+    arrivals: Float[Array, "slots n_out"] | None = None
+    head: Int[Array, ""] | None = None
 
 
 class ExponentialSynapse(AbstractConductanceSynapse):

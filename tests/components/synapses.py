@@ -637,6 +637,49 @@ DOUBLE_EXP = _conductance(
 )
 
 
+# ExponentialSynapse on a sparse connectivity with per-synapse delays: the conductance entry,
+# its ring of arrivals in the state (a repeated pair, a silent row, delays 0 to 3).
+DELAYED_CONNECTIVITY = dynax.connectivity.from_connections(
+    [0, 0, 2, 3, 3, 3], [1, 1, 0, 2, 0, 1], N_IN, N_OUT, [0.5, 1.0, 2.0, 0.3, 1.5, 0.7],
+    delays=[0, 3, 1, 2, 0, 1],
+)  # fmt: skip
+_DELAYED_GOOD = {**_ONE_STAGE_GOOD, "shape": None, "connectivity": DELAYED_CONNECTIVITY}
+
+
+@st.composite
+def _delayed_exponential_synapses(draw):
+    return dynax.ExponentialSynapse(
+        None,
+        draw(st.floats(1.0, 50.0)),
+        draw(st.floats(0.0, 2.0)),
+        draw(st.floats(-80.0, 0.0)),
+        g_conduct_factor=draw(st.floats(0.1, 3.0)),
+        decay=draw(st.sampled_from(["linear", "exponential"])),
+        connectivity=DELAYED_CONNECTIVITY,
+    )
+
+
+EXPONENTIAL_DELAYED = _conductance(
+    dynax.ExponentialSynapse,
+    _DELAYED_GOOD,
+    cells=_delayed_exponential_synapses(),
+    rtol=1e-5,  # as the dense entry's
+    retrace=(
+        lambda a: dynax.ExponentialSynapse(
+            None, 5.0 * a, 0.5 * a, -70.0 * a, connectivity=DELAYED_CONNECTIVITY
+        ),
+        (0.5, 1.0, 2.0),
+    ),
+    bad_arguments=(
+        ({"shape": SHAPE[::-1]}, "shape"),
+        ({"weight_init": jnp.ones(SHAPE)}, "weight_init"),
+        ({"p_conn": 0.5}, "p_conn"),
+        ({"mask": jnp.ones(SHAPE)}, "mask"),
+        ({"connectivity": jnp.ones(SHAPE)}, "connectivity"),
+    ),
+)
+
+
 # ---------------------------------------------------------------- SparseTensorSynapse
 
 # the example: 4 streams of 2 units, windows of 2 streams, 2 units per output stream:
@@ -756,6 +799,7 @@ COMPONENTS = {
     "DenseSynapse": DENSE,
     "DoubleExpSynapse": DOUBLE_EXP,
     "ExponentialSynapse": EXPONENTIAL,
+    "ExponentialSynapse[delayed sparse]": EXPONENTIAL_DELAYED,
     "HebbianSynapse": HEBBIAN,
     "OnlineTraceSTDPSynapse": ONLINE_TRACE_STDP,
     "STPDenseSynapse": STP,

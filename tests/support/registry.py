@@ -49,6 +49,9 @@ class Component:
     - `build`: the constructor `bad_arguments` call (default: the example's class).
     - `kwargs`: valid arguments of `build` (plus its defaults): the suite replaces each
         declared field of the module, one at a time, by values its declaration forbids.
+    - `drawn_structure`: the example's structure is drawn from its key (a random sparse
+        connectivity's number of synapses): building it under a trace must raise a
+        `ValueError` matching this (the structure test's other half).
     """
 
     example: Callable[[Any], Any]
@@ -67,6 +70,7 @@ class Component:
     bad_arguments: tuple[tuple[dict, str], ...] = ()
     build: Callable[..., Any] | None = None
     kwargs: dict | None = None
+    drawn_structure: str | None = None
 
 
 def vector(n: int, low: float, high: float) -> st.SearchStrategy:

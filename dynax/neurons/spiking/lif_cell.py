@@ -1,6 +1,7 @@
 """LIFCell: leaky integrate-and-fire units with a refractory period and an adaptive
 threshold (ngclearn's `LIFCell`)."""
 
+import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from ..._fields import parameter, size, switch
@@ -8,7 +9,7 @@ from ..._typing import Param
 from ..._validate import NONNEGATIVE, POSITIVE
 from ...integrate import AbstractStepper, stepper
 from ...surrogate import AbstractSurrogate, ArcTan, spike_surrogate
-from ._base import RESET_BELOW_THRESHOLD
+from ._base import RESET_BELOW_THRESHOLD, refractory_mask
 from .integrate_and_fire import AbstractAdaptiveIntegrateAndFire
 
 
@@ -48,6 +49,9 @@ class LIFCell(AbstractAdaptiveIntegrateAndFire):
     - `v_min`: optional lower bound of the voltage after each step.
     - `max_one_spike`: keep only the spike of the unit with the largest voltage (takes
         precedence over `one_spike`, as in the reference).
+    - `hold_refractory`: hold `v` where it is during the refractory period (Brian2's
+        `(unless refractory)`, Brette et al. 2007) instead of the reference's leak without
+        input; the same when `v_reset = v_rest`. Not an ngclearn argument.
 
     Differences from ngclearn 3.2.3: `docs/migrating-from-ngclearn.md` §7.2.
     """
@@ -67,6 +71,7 @@ class LIFCell(AbstractAdaptiveIntegrateAndFire):
     surrogate_type: AbstractSurrogate = spike_surrogate(ArcTan(alpha=0.2))
     v_min: Param | None = parameter(None, optional=True)
     max_one_spike: bool = switch(False)
+    hold_refractory: bool = switch(False)
 
     def vector_field(
         self, t: Float[Array, ""], v: Float[Array, " n"], args: Float[Array, " n"]
@@ -74,3 +79,11 @@ class LIFCell(AbstractAdaptiveIntegrateAndFire):
         """dv/dt at `v` under the masked current `args = R·j·m` (autonomous: `t` is
         unused)."""
         return ((self.v_rest - v) * self.conduct_leak + args) * (1.0 / self.tau_m)
+
+    def membrane(self, state, inputs, dt, theta):
+        """v′ of the integrate-and-fire step, or `v` itself for a refractory unit under
+        `hold_refractory`."""
+        v = super().membrane(state, inputs, dt, theta)
+        if not self.hold_refractory:
+            return v
+        return jnp.where(refractory_mask(state.rfr, self.refract_time, dt), v, state.v)
